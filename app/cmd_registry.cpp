@@ -1,0 +1,40 @@
+#include <exception>
+#include <iostream>
+#include <map>
+
+#include "app/commands.h"
+
+namespace nf::app {
+
+std::vector<CommandRegistrar>& command_registry() {
+  static std::vector<CommandRegistrar> r;
+  return r;
+}
+
+static std::map<CLI::App*, std::function<int()>>& actions() {
+  static std::map<CLI::App*, std::function<int()>> a;
+  return a;
+}
+
+void set_action(CLI::App* sub, std::function<int()> action) { actions()[sub] = std::move(action); }
+
+int run_selected(CLI::App& app) {
+  for (auto* sub : app.get_subcommands()) {
+    auto it = actions().find(sub);
+    if (it == actions().end()) continue;
+    try {
+      return it->second();
+    } catch (const std::exception& e) {
+      std::string msg = e.what();
+      // c10::Error appends a C++ backtrace after the first line: keep the message only.
+      auto nl = msg.find('\n');
+      if (nl != std::string::npos) msg = msg.substr(0, nl);
+      std::cerr << "normfield: error: " << msg << "\n";
+      return 1;
+    }
+  }
+  std::cerr << "normfield: no subcommand given (see --help)\n";
+  return 1;
+}
+
+}  // namespace nf::app

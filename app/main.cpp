@@ -1,0 +1,22 @@
+// normfield: command-line entry point. Each subcommand lives in app/cmd_<name>.cpp and registers
+// itself through app/commands.h.
+#include <CLI/CLI.hpp>
+
+#include <iostream>
+
+#include "app/commands.h"
+#include "normfield/version.h"
+
+int main(int argc, char** argv) {
+  CLI::App app{"normfield " NORMFIELD_VERSION
+               " - coordinate networks with normalization layers (BN, LN, GN, CN)"};
+  app.require_subcommand(1);
+  app.set_version_flag("--version", std::string("normfield ") + NORMFIELD_VERSION + " (" + NORMFIELD_GIT_REV + ")");
+  for (auto& reg : nf::app::command_registry()) reg(app);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e);
+  }
+  return nf::app::run_selected(app);
+}

@@ -1,0 +1,168 @@
+#include "fields/norm.h"
+
+#include <ATen/ATen.h>
+#include <torch/nn/init.h>
+
+#include <algorithm>
+#include <stdexcept>
+
+#include "fields/norm_reference.h"
+
+namespace nf {
+
+const std::vector<std::string>& norm_kind_names() {
+  static const std::vector<std::string> names{"none", "bn", "ln", "gn", "cn"};
+  return names;
+}
+
+NormKind norm_kind_from_string(const std::string& s) {
+  if (s == "none" || s.empty()) return NormKind::None;
+  if (s == "bn" || s == "batch") return NormKind::Batch;
+  if (s == "ln" || s == "layer") return NormKind::Layer;
+  if (s == "gn" || s == "global") return NormKind::Global;
+  if (s == "cn" || s == "cross") return NormKind::Cross;
+  throw std::invalid_argument("unknown norm '" + s + "' (valid: none, bn, ln, gn, cn)");
+}
+
+std::string to_string(NormKind k) {
+  switch (k) {
+    case NormKind::None: return "none";
+    case NormKind::Batch: return "bn";
+    case NormKind::Layer: return "ln";
+    case NormKind::Global: return "gn";
+    case NormKind::Cross: return "cn";
+  }
+  return "none";
+}
+
+std::string to_string(NormMode m) { return m == NormMode::Batch ? "batch" : "frozen"; }
+
+NormMode norm_mode_from_string(const std::string& s) {
+  if (s == "batch") return NormMode::Batch;
+  if (s == "frozen") return NormMode::Frozen;
+  throw std::invalid_argument("unknown norm mode '" + s + "' (valid: batch, frozen)");
+}
+
+NormImpl::NormImpl(const NormOptions& options_) : options(options_) { reset(); }
+
+void NormImpl::reset() {
+  const int64_t C = options.channels();
+  TORCH_CHECK(C > 0, "norm layer needs channels > 0, got ", C);
+  if (options.affine()) {
+    weight = register_parameter("weight", torch::ones({C}));
+    bias = register_parameter("bias", torch::zeros({C}));
+  }
+  const int64_t S = options.kind() == NormKind::Global ? 1 : C;
+  frozen_mean = register_buffer("frozen_mean", torch::zeros({S}));
+  frozen_var = register_buffer("frozen_var", torch::ones({S}));
+  frozen_count = register_buffer("frozen_count", torch::zeros({1}));
+}
+
+void NormImpl::pretty_print(std::ostream& stream) const {
+  stream << "nf::Norm(" << to_string(options.kind()) << ", channels=" << options.channels()
+         << ", mode=" << to_string(options.mode()) << ")";
+}
+
+void NormImpl::set_mode(NormMode m) { options.mode(m); }
+
+bool NormImpl::has_frozen_stats() const {
+  const auto k = options.kind();
+  if (k == NormKind::None || k == NormKind::Layer) return true;
+  return frozen_count.item<double>() > 0;
+}
+
+void NormImpl::begin_calibration() {
+  calibrating_ = true;
+  acc_sum_ = torch::Tensor();
+  acc_sumsq_ = torch::Tensor();
+  acc_count_ = 0;
+  acc_rows_ = 0;
+}
+
+void NormImpl::end_calibration() {
+  TORCH_CHECK(calibrating_, "end_calibration without begin_calibration");
+  calibrating_ = false;
+  const auto k = options.kind();
+  if (k == NormKind::None || k == NormKind::Layer || acc_count_ == 0) return;
+  torch::NoGradGuard ng;
+  auto mean = acc_sum_ / acc_count_;
+  torch::Tensor var;
+  if (k == NormKind::Batch) {
+    var = (acc_sumsq_ / acc_count_ - mean * mean).clamp_min(0);
+  } else {
+    var = ((acc_sumsq_ - acc_count_ * mean * mean) / std::max(acc_count_ - 1, 1.0)).clamp_min(0);
+  }
+  frozen_mean.copy_(mean.reshape(frozen_mean.sizes()));
+  frozen_var.copy_(var.reshape(frozen_var.sizes()));
+  frozen_count.fill_(acc_rows_);
+}
+
+void NormImpl::observe(const torch::Tensor& x) {
+  const auto k = options.kind();
+  if (k == NormKind::None || k == NormKind::Layer) return;
+  torch::NoGradGuard ng;
+  auto xd = x.detach().to(torch::kDouble);
+  const double rows = static_cast<double>(x.size(0));
+  torch::Tensor s, ss;
+  double n;
+  if (k == NormKind::Global) {
+    s = xd.sum().reshape({1});
+    ss = xd.pow(2).sum().reshape({1});
+    n = static_cast<double>(x.numel());
+  } else {
+    s = xd.sum(0);
+    ss = xd.pow(2).sum(0);
+    n = rows;
+  }
+  if (calibrating_) {
+    acc_sum_ = acc_sum_.defined() ? acc_sum_ + s : s;
+    acc_sumsq_ = acc_sumsq_.defined() ? acc_sumsq_ + ss : ss;
+    acc_count_ += n;
+    acc_rows_ += rows;
+    return;
+  }
+  const double m = options.momentum();
+  if (m <= 0 || !is_training()) return;
+  auto mean = s / n;
+  auto var = k == NormKind::Batch ? (ss / n - mean * mean).clamp_min(0)
+                                  : ((ss - n * mean * mean) / std::max(n - 1, 1.0)).clamp_min(0);
+  mean = mean.to(frozen_mean.scalar_type());
+  var = var.to(frozen_var.scalar_type());
+  // No host sync: the first observation replaces the initial values, later ones are blended.
+  auto seen = (frozen_count > 0).to(frozen_mean.scalar_type());
+  const auto keep = seen * (1 - m);
+  frozen_mean.copy_(frozen_mean * keep + mean * (1 - keep));
+  frozen_var.copy_(frozen_var * keep + var * (1 - keep));
+  frozen_count.fill_(rows);
+}
+
+torch::Tensor NormImpl::forward(const torch::Tensor& x) {
+  TORCH_CHECK(x.dim() == 2 && x.size(1) == options.channels(), "nf::Norm(", to_string(options.kind()),
+              ") expects [T, ", options.channels(), "], got ", x.sizes());
+  const auto k = options.kind();
+  const double eps = options.eps();
+  if (k == NormKind::None) return x;
+  if (k == NormKind::Layer) return ref::layer_norm(x, weight, bias, eps);
+  if (options.mode() == NormMode::Batch || calibrating_) {
+    observe(x);
+    switch (k) {
+      case NormKind::Batch: return ref::batch_norm(x, weight, bias, eps);
+      case NormKind::Global: return ref::global_norm(x, weight, bias, eps);
+      case NormKind::Cross: return ref::cross_norm(x, weight, bias, eps);
+      default: break;
+    }
+  }
+  TORCH_CHECK(has_frozen_stats(), "nf::Norm(", to_string(k),
+              ") in frozen mode has no statistics: train with momentum > 0 or calibrate first");
+  switch (k) {
+    case NormKind::Batch: return ref::batch_norm_frozen(x, weight, bias, frozen_mean, frozen_var, eps);
+    case NormKind::Global: return ref::global_norm_frozen(x, weight, bias, frozen_mean, frozen_var, eps);
+    case NormKind::Cross:
+      return ref::cross_norm_frozen(x, weight, bias, frozen_mean, frozen_var,
+                                    frozen_count.item<double>(), eps);
+    default: break;
+  }
+  return x;
+}
+
+}  // namespace nf
