@@ -1,0 +1,189 @@
+#include "fields/registry.h"
+
+#include <algorithm>
+#include <sstream>
+
+#include "fields/config.h"
+#include "fields/mfn.h"
+#include "fields/mlp.h"
+#include "fields/siren.h"
+#include "fields/wire.h"
+
+namespace nf {
+namespace {
+
+std::string join(const std::vector<std::string>& v) {
+  std::string s;
+  for (const auto& x : v) s += (s.empty() ? "" : ", ") + x;
+  return s;
+}
+
+const std::vector<std::string> kCommon{"in_dim", "out_dim", "hidden_layers", "width"};
+
+std::vector<std::string> with_common(std::vector<std::string> extra) {
+  extra.insert(extra.begin(), kCommon.begin(), kCommon.end());
+  return extra;
+}
+
+template <typename O>
+O common_options(const nlohmann::json& c, const std::string& where) {
+  return O(cfg_require<int64_t>(c, "in_dim", where), cfg_require<int64_t>(c, "out_dim", where),
+           cfg_require<int64_t>(c, "hidden_layers", where), cfg_require<int64_t>(c, "width", where));
+}
+
+void register_builtins(FieldRegistry& r) {
+  r.add("mlp", with_common({"norm", "norm_eps", "norm_momentum", "encoding", "output_activation"}),
+        [](const nlohmann::json& c) -> Field {
+          const std::string w = "field 'mlp'";
+          auto o = common_options<MLPOptions>(c, w);
+          try {
+            o.norm(norm_kind_from_string(cfg_get<std::string>(c, "norm", "none", w)));
+          } catch (const std::invalid_argument& e) {
+            throw ConfigError(w + ": key 'norm': " + e.what());
+          }
+          o.norm_eps(cfg_get<double>(c, "norm_eps", 1e-5, w));
+          o.norm_momentum(cfg_get<double>(c, "norm_momentum", 0.1, w));
+          if (c.contains("encoding")) o.encoding(c.at("encoding"));
+          o.output_activation(cfg_get<std::string>(c, "output_activation", "none", w));
+          return std::make_shared<MLPImpl>(o);
+        },
+        "Linear -> Norm -> ReLU per hidden layer (ReLU, PE, +BN/LN/GN/CN)");
+  r.add("siren", with_common({"omega0", "hidden_omega0"}),
+        [](const nlohmann::json& c) -> Field {
+          const std::string w = "field 'siren'";
+          auto o = common_options<SirenOptions>(c, w);
+          o.omega0(cfg_get<double>(c, "omega0", 30.0, w));
+          o.hidden_omega0(cfg_get<double>(c, "hidden_omega0", 30.0, w));
+          return std::make_shared<SirenImpl>(o);
+        },
+        "SIREN, sine activations (omega0 = 30)");
+  r.add("wire", with_common({"omega", "scale"}),
+        [](const nlohmann::json& c) -> Field {
+          const std::string w = "field 'wire'";
+          auto o = common_options<WireOptions>(c, w);
+          o.omega(cfg_get<double>(c, "omega", 20.0, w));
+          o.scale(cfg_get<double>(c, "scale", 10.0, w));
+          return std::make_shared<WireImpl>(o);
+        },
+        "WIRE, complex Gabor wavelets (omega = 20, s = 10)");
+  r.add("mfn", with_common({"filter", "input_scale", "weight_scale", "alpha", "beta"}),
+        [](const nlohmann::json& c) -> Field {
+          const std::string w = "field 'mfn'";
+          auto o = common_options<MFNOptions>(c, w);
+          o.filter(cfg_get<std::string>(c, "filter", "fourier", w));
+          o.input_scale(cfg_get<double>(c, "input_scale", 256.0, w));
+          o.weight_scale(cfg_get<double>(c, "weight_scale", 1.0, w));
+          o.alpha(cfg_get<double>(c, "alpha", 6.0, w));
+          o.beta(cfg_get<double>(c, "beta", 1.0, w));
+          return std::make_shared<MFNImpl>(o);
+        },
+        "multiplicative filter network (Fourier or Gabor filters)");
+}
+
+}  // namespace
+
+FieldRegistry& FieldRegistry::global() {
+  static FieldRegistry* r = [] {
+    auto* reg = new FieldRegistry();
+    register_builtins(*reg);
+    return reg;
+  }();
+  return *r;
+}
+
+void FieldRegistry::add(const std::string& type, std::vector<std::string> keys, FieldBuilder builder,
+                        std::string summary) {
+  entries_[type] = Entry{std::move(keys), std::move(builder), std::move(summary)};
+}
+
+std::vector<std::string> FieldRegistry::types() const {
+  std::vector<std::string> t;
+  for (const auto& [k, v] : entries_) t.push_back(k);
+  return t;
+}
+
+const std::string& FieldRegistry::summary(const std::string& type) const { return entries_.at(type).summary; }
+
+Field FieldRegistry::make(const nlohmann::json& cfg) const {
+  if (!cfg.is_object()) throw ConfigError("field config must be a JSON object with a \"type\"");
+  if (!cfg.contains("type") || !cfg["type"].is_string())
+    throw ConfigError("field config: missing key 'type' (valid types: " + join(types()) + ")");
+  const auto type = cfg["type"].get<std::string>();
+  auto it = entries_.find(type);
+  if (it == entries_.end())
+    throw ConfigError("field config: unknown type '" + type + "' (valid types: " + join(types()) + ")");
+  for (const auto& [key, value] : cfg.items()) {
+    if (key == "type") continue;
+    const auto& keys = it->second.keys;
+    if (std::find(keys.begin(), keys.end(), key) == keys.end())
+      throw ConfigError("field '" + type + "': unknown key '" + key + "' (valid keys: " + join(keys) + ")");
+  }
+  return it->second.builder(cfg);
+}
+
+Field make_field(const nlohmann::json& cfg) { return FieldRegistry::global().make(cfg); }
+
+const std::vector<std::string>& method_names() {
+  static const std::vector<std::string> m{"siren", "mfn",   "wire",  "relu",  "relu+bn", "relu+ln", "relu+gn",
+                                          "relu+cn", "pe",  "pe+bn", "pe+ln", "pe+gn",   "pe+cn"};
+  return m;
+}
+
+bool method_has_norm(const std::string& method) { return method.find('+') != std::string::npos; }
+
+nlohmann::json method_config(const std::string& method, int64_t in_dim, int64_t out_dim,
+                             int64_t hidden_layers, int64_t width) {
+  nlohmann::json c{{"in_dim", in_dim}, {"out_dim", out_dim}, {"hidden_layers", hidden_layers}, {"width", width}};
+  if (method == "siren" || method == "wire" || method == "mfn") {
+    c["type"] = method;
+    return c;
+  }
+  if (method == "mfn-gabor") {
+    c["type"] = "mfn";
+    c["filter"] = "gabor";
+    return c;
+  }
+  auto plus = method.find('+');
+  const std::string base = method.substr(0, plus);
+  const std::string norm = plus == std::string::npos ? "none" : method.substr(plus + 1);
+  c["type"] = "mlp";
+  if (base == "relu") {
+    c["encoding"] = {{"type", "none"}};
+  } else if (base == "pe") {
+    c["encoding"] = {{"type", "pe"}, {"octaves", 10}};
+  } else if (base == "rff") {
+    c["encoding"] = {{"type", "rff"}, {"features", 256}, {"sigma", 10.0}};
+  } else {
+    throw ConfigError("unknown method '" + method + "' (valid: " + join(method_names()) +
+                      ", mfn-gabor, rff, rff+<norm>)");
+  }
+  try {
+    norm_kind_from_string(norm);
+  } catch (const std::invalid_argument&) {
+    throw ConfigError("unknown method '" + method + "' (valid: " + join(method_names()) + ")");
+  }
+  c["norm"] = norm;
+  return c;
+}
+
+std::pair<int64_t, int64_t> parse_arch(const std::string& arch) {
+  std::string s = arch;
+  // accept "x", "X" and the multiplication sign (UTF-8 C3 97)
+  for (const std::string sep : {"\xC3\x97", "X"}) {
+    auto p = s.find(sep);
+    if (p != std::string::npos) s.replace(p, sep.size(), "x");
+  }
+  auto p = s.find('x');
+  try {
+    if (p == std::string::npos) throw std::invalid_argument("no x");
+    size_t a = 0, b = 0;
+    const long long L = std::stoll(s.substr(0, p), &a);
+    const long long W = std::stoll(s.substr(p + 1), &b);
+    if (a != p || b != s.size() - p - 1 || L < 1 || W < 1) throw std::invalid_argument("bad");
+    return {L, W};
+  } catch (const std::exception&) {
+    throw ConfigError("architecture '" + arch + "' is not LAYERSxWIDTH (e.g. 10x28)");
+  }
+}
+
+}  // namespace nf
