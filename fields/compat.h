@@ -4,7 +4,9 @@
 #include <torch/version.h>
 
 #if defined(__has_include)
-#if __has_include(<c10/cuda/CUDAStream.h>) && defined(NORMFIELD_WITH_CUDA)
+// Debian ships c10/cuda headers without the generated cuda_cmake_macros.h: test for both.
+#if __has_include(<c10/cuda/CUDAStream.h>) && __has_include(<c10/cuda/impl/cuda_cmake_macros.h>) && \
+    defined(NORMFIELD_WITH_CUDA)
 #include <c10/cuda/CUDAStream.h>
 #define NORMFIELD_TORCH_HAS_CUDA 1
 #endif

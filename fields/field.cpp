@@ -1,3 +1,4 @@
+#include <c10/core/GradMode.h>
 #include "fields/field.h"
 
 #include <ATen/ATen.h>
@@ -28,7 +29,7 @@ void FieldImpl::set_norm_mode(NormMode mode) {
 }
 
 void FieldImpl::calibrate(const torch::Tensor& x, int64_t chunk) {
-  torch::NoGradGuard ng;
+  c10::NoGradGuard ng;
   auto norms = norm_layers();
   for (auto& n : norms) n->begin_calibration();
   const int64_t N = x.size(0);
@@ -47,7 +48,7 @@ int64_t FieldImpl::num_parameters() {
 }
 
 torch::Tensor evaluate_chunked(FieldImpl& field, const torch::Tensor& x, int64_t chunk) {
-  torch::NoGradGuard ng;
+  c10::NoGradGuard ng;
   const int64_t N = x.size(0);
   if (chunk <= 0 || chunk >= N) return field.forward(x);
   std::vector<torch::Tensor> parts;

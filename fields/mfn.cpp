@@ -1,3 +1,4 @@
+#include <c10/core/GradMode.h>
 #include "fields/mfn.h"
 
 #include <ATen/ATen.h>
@@ -12,7 +13,7 @@ MFNImpl::MFNImpl(const MFNOptions& o) : options(o) {
   if (o.hidden_layers() < 1 || o.width() < 1) throw ConfigError("field 'mfn': hidden_layers and width must be >= 1");
   if (o.filter() != "fourier" && o.filter() != "gabor")
     throw ConfigError("field 'mfn': key 'filter' must be fourier or gabor, got '" + o.filter() + "'");
-  torch::NoGradGuard ng;
+  c10::NoGradGuard ng;
   const int64_t n_filters = o.hidden_layers();
   const double L1 = static_cast<double>(n_filters);  // = n_layers + 1 of the official code
   const double scale = o.input_scale() / std::sqrt(L1);

@@ -1,3 +1,4 @@
+#include <c10/core/GradMode.h>
 #include "fields/siren.h"
 
 #include <ATen/ATen.h>
@@ -11,7 +12,7 @@ namespace nf {
 
 SirenImpl::SirenImpl(const SirenOptions& o) : options(o) {
   if (o.hidden_layers() < 1 || o.width() < 1) throw ConfigError("field 'siren': hidden_layers and width must be >= 1");
-  torch::NoGradGuard ng;
+  c10::NoGradGuard ng;
   int64_t d = o.in_dim();
   for (int64_t i = 0; i < o.hidden_layers(); ++i) {
     auto lin = register_module("linear" + std::to_string(i), torch::nn::Linear(d, o.width()));

@@ -1,5 +1,6 @@
 // Normalization layers: the reference test vector, equality with torch's BN/LN, gradients, and the
 // frozen (chunk-invariant) inference mode.
+#include <c10/core/GradMode.h>
 #include <ATen/ATen.h>
 #include <gtest/gtest.h>
 #include <torch/serialize.h>
@@ -51,7 +52,7 @@ TEST(NormReference, BatchNormEqualsTorchBatchNorm) {
   auto x = at::randn({37, 11}, at::kDouble) * 3 + 1;
   auto n = make(NormKind::Batch, 11);
   {
-    at::NoGradGuard ng;
+    c10::NoGradGuard ng;
     n->weight.uniform_(0.5, 2);
     n->bias.uniform_(-1, 1);
   }
@@ -63,7 +64,7 @@ TEST(NormReference, LayerNormEqualsTorchLayerNorm) {
   auto x = at::randn({19, 7}, at::kDouble) * 2 - 1;
   auto n = make(NormKind::Layer, 7);
   {
-    at::NoGradGuard ng;
+    c10::NoGradGuard ng;
     n->weight.uniform_(0.5, 2);
     n->bias.uniform_(-1, 1);
   }
@@ -107,7 +108,7 @@ TEST_P(NormGradient, MatchesFiniteDifferences) {
     EXPECT_LT(nf_test::gradcheck_max_error(f, {x, w, b}), 1e-6) << nf::to_string(k) << " " << nf::to_string(mode);
     // The module's forward is the same function as the oracle used above.
     {
-      at::NoGradGuard ng;
+      c10::NoGradGuard ng;
       n->weight.copy_(w);
       n->bias.copy_(b);
     }

@@ -1,0 +1,104 @@
+#include "tasks/checkpoint.h"
+
+#include <torch/serialize.h>
+#include <torch/serialize/archive.h>
+
+#include <fstream>
+#include <stdexcept>
+
+#include "fields/config.h"
+#include "fields/registry.h"
+
+namespace nf {
+namespace {
+constexpr const char* kFormat = "normfield-checkpoint-1";
+
+std::string read_string(torch::serialize::InputArchive& a, const std::string& key, const std::string& path) {
+  c10::IValue v;
+  if (!a.try_read(key, v) || !v.isString())
+    throw std::runtime_error(path + ": not a normfield checkpoint (missing '" + key + "')");
+  return v.toStringRef();
+}
+
+void open_archive(torch::serialize::InputArchive& a, const std::filesystem::path& path) {
+  if (!std::filesystem::exists(path)) throw std::runtime_error(path.string() + ": no such checkpoint file");
+  try {
+    a.load_from(path.string());
+  } catch (const std::exception&) {
+    throw std::runtime_error(path.string() + ": not a normfield checkpoint or corrupt");
+  }
+}
+}  // namespace
+
+void save_checkpoint(const std::filesystem::path& path, FieldImpl& field, torch::optim::Optimizer* optimizer,
+                     const CheckpointMeta& meta) {
+  if (path.has_parent_path()) std::filesystem::create_directories(path.parent_path());
+  torch::serialize::OutputArchive root;
+  root.write("format", c10::IValue(std::string(kFormat)));
+  nlohmann::json m{{"step", meta.step},
+                   {"field", meta.field_config},
+                   {"task", meta.task_config},
+                   {"train", meta.train_config}};
+  root.write("meta", c10::IValue(m.dump()));
+  torch::serialize::OutputArchive model;
+  field.save(model);
+  root.write("model", model);
+  if (optimizer) {
+    torch::serialize::OutputArchive opt;
+    optimizer->save(opt);
+    root.write("optimizer", opt);
+  }
+  const auto tmp = path.string() + ".tmp";
+  try {
+    root.save_to(tmp);
+  } catch (const std::exception& e) {
+    throw std::runtime_error(path.string() + ": cannot write checkpoint");
+  }
+  std::filesystem::rename(tmp, path);
+}
+
+CheckpointMeta read_checkpoint_meta(const std::filesystem::path& path) {
+  torch::serialize::InputArchive a;
+  open_archive(a, path);
+  if (read_string(a, "format", path.string()) != kFormat)
+    throw std::runtime_error(path.string() + ": unsupported checkpoint format");
+  auto m = parse_json(read_string(a, "meta", path.string()), path.string() + ": meta");
+  CheckpointMeta meta;
+  meta.step = m.value("step", int64_t{0});
+  meta.field_config = m.value("field", nlohmann::json{});
+  meta.task_config = m.value("task", nlohmann::json{});
+  meta.train_config = m.value("train", nlohmann::json{});
+  return meta;
+}
+
+void load_checkpoint(const std::filesystem::path& path, FieldImpl& field, torch::optim::Optimizer* optimizer) {
+  torch::serialize::InputArchive a;
+  open_archive(a, path);
+  torch::serialize::InputArchive model;
+  if (!a.try_read("model", model)) throw std::runtime_error(path.string() + ": checkpoint has no model");
+  try {
+    field.load(model);
+  } catch (const std::exception& e) {
+    throw std::runtime_error(path.string() + ": weights do not match the field config");
+  }
+  if (optimizer) {
+    torch::serialize::InputArchive opt;
+    if (!a.try_read("optimizer", opt)) throw std::runtime_error(path.string() + ": checkpoint has no optimizer state");
+    optimizer->load(opt);
+  }
+}
+
+Field load_field(const std::filesystem::path& path, CheckpointMeta* meta_out) {
+  auto meta = read_checkpoint_meta(path);
+  auto field = make_field(meta.field_config);
+  load_checkpoint(path, *field, nullptr);
+  // The stored norm modes are not module state: a checkpoint with frozen statistics evaluates in
+  // frozen mode (chunk invariant); otherwise batch mode.
+  bool all_frozen = true;
+  for (auto& n : field->norm_layers()) all_frozen = all_frozen && n->has_frozen_stats();
+  field->set_norm_mode(all_frozen ? NormMode::Frozen : NormMode::Batch);
+  if (meta_out) *meta_out = meta;
+  return field;
+}
+
+}  // namespace nf

@@ -1,0 +1,48 @@
+#pragma once
+// 2-D image fitting (the paper's image compression task): f(x, y) -> RGB.
+#include <ATen/ATen.h>
+
+#include "tasks/task.h"
+
+namespace nf {
+
+struct ImageTaskOptions {
+  // "reference": the public Norm-INR code: column and row both divided by (H - 1), mapped to
+  //              [-1, 1] (a landscape image's column axis spans about [-1, 2]);
+  // "aspect":    the longer side spans [-1, 1], aspect kept.
+  std::string coords = "reference";
+  int64_t batch = 0;   // 0: the full image every step (paper); else random pixels per step
+  uint64_t seed = 0;   // minibatch sampling
+  nlohmann::json to_json() const;
+};
+
+// Pixel-centre coordinates [H*W, 2] as (x = column, y = row) under the convention.
+at::Tensor image_coordinates(int64_t H, int64_t W, const std::string& convention);
+
+class ImageTask : public Task {
+ public:
+  // image: [H, W, C] float in [0, 1]
+  ImageTask(at::Tensor image, ImageTaskOptions options, std::string source = "");
+  std::string name() const override { return "image"; }
+  StepResult step(FieldImpl& field, int64_t step) override;
+  // PSNR (8-bit, clamped), SSIM (skimage default), bpp; full-batch runs evaluate the whole image in
+  // batch mode (the reference protocol) and then calibrate frozen statistics on it.
+  nlohmann::json evaluate(FieldImpl& field) override;
+  // reconstruction.png, error.png, comparison.png (ground truth | reconstruction | error)
+  void write_outputs(FieldImpl& field, const std::string& dir) override;
+  nlohmann::json config() const override;
+
+  at::Tensor reconstruct(FieldImpl& field);  // -> [H, W, C] (no grad)
+  const at::Tensor& image() const { return image_; }
+  const at::Tensor& coords() const { return coords_; }
+  void to(const at::Device& d);
+
+ private:
+  at::Tensor image_;    // [H, W, C]
+  at::Tensor coords_;   // [H*W, 2]
+  at::Tensor targets_;  // [H*W, C]
+  ImageTaskOptions options_;
+  std::string source_;
+};
+
+}  // namespace nf

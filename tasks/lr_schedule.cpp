@@ -1,0 +1,27 @@
+#include "tasks/lr_schedule.h"
+
+#include <cmath>
+#include <stdexcept>
+
+namespace nf {
+
+double LrSchedule::at(int64_t step, int64_t total) const {
+  if (kind == "constant" || total <= 1) return lr;
+  const double end = lr_final < 0 ? lr / 10 : lr_final;
+  const double f = std::min(1.0, static_cast<double>(step) / static_cast<double>(total - 1));
+  if (kind == "exponential") return lr * std::pow(end / lr, f);
+  if (kind == "cosine") return end + 0.5 * (lr - end) * (1 + std::cos(M_PI * f));
+  throw std::invalid_argument("unknown lr schedule '" + kind + "' (valid: constant, exponential, cosine)");
+}
+
+nlohmann::json LrSchedule::to_json() const {
+  return {{"kind", kind}, {"lr", lr}, {"lr_final", lr_final}};
+}
+
+LrSchedule lr_schedule_from_string(const std::string& kind, double lr, double lr_final) {
+  if (kind != "constant" && kind != "exponential" && kind != "cosine")
+    throw std::invalid_argument("--schedule: unknown lr schedule '" + kind + "' (valid: constant, exponential, cosine)");
+  return LrSchedule{kind, lr, lr_final};
+}
+
+}  // namespace nf

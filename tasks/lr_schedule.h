@@ -1,0 +1,19 @@
+#pragma once
+// Learning-rate schedules as pure functions of the step (so resuming needs no schedule state).
+#include <nlohmann/json.hpp>
+
+#include <string>
+
+namespace nf {
+
+struct LrSchedule {
+  std::string kind = "constant";  // constant | exponential | cosine
+  double lr = 1e-3;               // at step 0
+  double lr_final = -1;           // at the last step (exponential, cosine); < 0 means lr / 10
+  double at(int64_t step, int64_t total) const;
+  nlohmann::json to_json() const;
+};
+
+LrSchedule lr_schedule_from_string(const std::string& kind, double lr, double lr_final);
+
+}  // namespace nf

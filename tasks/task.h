@@ -1,0 +1,34 @@
+#pragma once
+// What the shared Trainer asks of a task (image, CT, MRI, occupancy, NeRF, ...).
+#include <ATen/ATen.h>
+#include <nlohmann/json.hpp>
+
+#include <map>
+#include <string>
+
+#include "fields/field.h"
+
+namespace nf {
+
+struct StepResult {
+  at::Tensor loss;                         // scalar, with graph
+  std::map<std::string, double> metrics;   // cheap per-step numbers to log (e.g. "psnr")
+};
+
+class Task {
+ public:
+  virtual ~Task() = default;
+  virtual std::string name() const = 0;
+  // The training signal of step `step` (0-based). Any randomness must be a function of
+  // (seed, step) so that a resumed run reproduces an uninterrupted one exactly.
+  virtual StepResult step(FieldImpl& field, int64_t step) = 0;
+  // Final evaluation (after training); may switch the field's norm mode (and must say which in the
+  // returned JSON under "norm_mode").
+  virtual nlohmann::json evaluate(FieldImpl& field) = 0;
+  // Writes the task's outputs a person can open (PNG, PLY, ...) into dir.
+  virtual void write_outputs(FieldImpl& field, const std::string& dir) {}
+  // The task's own settings, stored in checkpoints and results.
+  virtual nlohmann::json config() const = 0;
+};
+
+}  // namespace nf

@@ -1,0 +1,119 @@
+// Factory: every registered field and every paper method builds from JSON, reports the same JSON,
+// and bad configs are answered with errors that list what is valid.
+#include <ATen/ATen.h>
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include "fields/config.h"
+#include "fields/registry.h"
+
+using nf::ConfigError;
+
+namespace {
+std::string error_of(const std::function<void()>& f) {
+  try {
+    f();
+  } catch (const std::exception& e) {
+    return e.what();
+  }
+  return "";
+}
+}  // namespace
+
+TEST(Registry, EveryMethodRoundTripsThroughItsConfig) {
+  ASSERT_EQ(nf::method_names().size(), 13u);
+  for (const auto& m : nf::method_names()) {
+    auto cfg = nf::method_config(m, 2, 3, 3, 16);
+    auto field = nf::make_field(cfg);
+    auto reported = field->config();
+    // Rebuilding from the reported config gives the same config and the same parameter shapes.
+    auto again = nf::make_field(reported);
+    EXPECT_EQ(again->config(), reported) << m;
+    EXPECT_EQ(again->num_parameters(), field->num_parameters()) << m;
+    // Every key of the method config survives (values may be normalised, e.g. defaults added).
+    for (const auto& [k, v] : cfg.items()) EXPECT_EQ(reported.at(k), v) << m << " key " << k;
+    auto y = field->forward(at::rand({5, 2}) * 2 - 1);
+    EXPECT_EQ(y.sizes(), (c10::IntArrayRef{5, 3})) << m;
+    EXPECT_TRUE(at::isfinite(y).all().item<bool>()) << m;
+  }
+}
+
+TEST(Registry, EveryRegisteredTypeRoundTrips) {
+  for (const auto& type : nf::FieldRegistry::global().types()) {
+    nlohmann::json cfg{{"type", type}, {"in_dim", 3}, {"out_dim", 1}, {"hidden_layers", 2}, {"width", 8}};
+    auto field = nf::make_field(cfg);
+    EXPECT_EQ(nf::make_field(field->config())->config(), field->config()) << type;
+  }
+}
+
+TEST(Registry, NormMethodsHaveNormLayersInEveryHiddenLayer) {
+  auto f = nf::make_field(nf::method_config("pe+cn", 2, 3, 10, 28));
+  ASSERT_EQ(f->norm_layers().size(), 10u);
+  EXPECT_EQ(f->norm_layers()[0]->options.kind(), nf::NormKind::Cross);
+  EXPECT_TRUE(f->batch_dependent());
+  EXPECT_TRUE(nf::make_field(nf::method_config("pe", 2, 3, 10, 28))->norm_layers().empty());
+}
+
+TEST(Registry, PositionalEncodingHasReferenceLayout) {
+  // 2-D input, 10 octaves, raw coordinate kept: 2 + 2*2*10 = 42 inputs to the first layer.
+  auto f = nf::make_field(nf::method_config("pe", 2, 3, 2, 8));
+  auto params = f->named_parameters();
+  EXPECT_EQ(params["linear0.weight"].size(1), 42);
+}
+
+TEST(Registry, UnknownTypeListsValidTypes) {
+  auto msg = error_of([] { nf::make_field({{"type", "kan"}}); });
+  EXPECT_NE(msg.find("unknown type 'kan'"), std::string::npos) << msg;
+  EXPECT_NE(msg.find("mlp"), std::string::npos) << msg;
+  EXPECT_NE(msg.find("siren"), std::string::npos) << msg;
+}
+
+TEST(Registry, UnknownKeyListsValidKeys) {
+  auto msg = error_of([] {
+    nf::make_field({{"type", "mlp"}, {"in_dim", 2}, {"out_dim", 3}, {"hidden_layers", 2}, {"width", 8}, {"widht", 9}});
+  });
+  EXPECT_NE(msg.find("unknown key 'widht'"), std::string::npos) << msg;
+  EXPECT_NE(msg.find("width"), std::string::npos) << msg;
+}
+
+TEST(Registry, WrongTypeAndMissingKeyAreNamed) {
+  auto msg = error_of([] {
+    nf::make_field({{"type", "mlp"}, {"in_dim", 2}, {"out_dim", 3}, {"hidden_layers", "ten"}, {"width", 8}});
+  });
+  EXPECT_NE(msg.find("hidden_layers"), std::string::npos) << msg;
+  msg = error_of([] { nf::make_field({{"type", "siren"}, {"in_dim", 2}, {"out_dim", 3}, {"width", 8}}); });
+  EXPECT_NE(msg.find("missing key 'hidden_layers'"), std::string::npos) << msg;
+  msg = error_of([] {
+    nf::make_field({{"type", "mlp"}, {"in_dim", 2}, {"out_dim", 3}, {"hidden_layers", 2}, {"width", 8}, {"norm", "xn"}});
+  });
+  EXPECT_NE(msg.find("unknown norm 'xn'"), std::string::npos) << msg;
+}
+
+TEST(Registry, UnknownMethodAndBadArch) {
+  auto msg = error_of([] { nf::method_config("relu+qn", 2, 3, 2, 8); });
+  EXPECT_NE(msg.find("relu+qn"), std::string::npos) << msg;
+  EXPECT_NE(msg.find("pe+cn"), std::string::npos) << msg;
+  EXPECT_EQ(nf::parse_arch("10x28"), (std::pair<int64_t, int64_t>{10, 28}));
+  EXPECT_EQ(nf::parse_arch("13\xC3\x97" "49"), (std::pair<int64_t, int64_t>{13, 49}));
+  EXPECT_THROW(nf::parse_arch("10x"), ConfigError);
+  EXPECT_THROW(nf::parse_arch("big"), ConfigError);
+}
+
+TEST(Config, ParentInheritanceAndMalformedJson) {
+  auto dir = std::filesystem::temp_directory_path() / "nf_test_config";
+  std::filesystem::create_directories(dir);
+  std::ofstream(dir / "base.json") << R"({"method": "relu", "arch": "5x20", "iters": 100})";
+  std::ofstream(dir / "child.json") << R"({"parent": "base.json", "method": "relu+cn"})";
+  std::ofstream(dir / "bad.json") << R"({"method": "relu", )";
+  auto c = nf::load_config_file(dir / "child.json");
+  EXPECT_EQ(c["method"], "relu+cn");
+  EXPECT_EQ(c["arch"], "5x20");
+  EXPECT_FALSE(c.contains("parent"));
+  auto msg = error_of([&] { nf::load_config_file(dir / "bad.json"); });
+  EXPECT_NE(msg.find("bad.json"), std::string::npos) << msg;
+  EXPECT_NE(msg.find("malformed JSON"), std::string::npos) << msg;
+  msg = error_of([&] { nf::load_config_file(dir / "missing.json"); });
+  EXPECT_NE(msg.find("missing.json"), std::string::npos) << msg;
+}
