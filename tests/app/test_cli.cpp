@@ -14,7 +14,7 @@ struct Run {
   std::string output;
 };
 Run run(const std::string& args) {
-  const std::string cmd = std::string(NF_BINARY_DIR) + "/normfield " + args + " 2>&1";
+  const std::string cmd = (nf_test::binary_dir() / "normfield").string() + " " + args + " 2>&1";
   Run r{0, ""};
   FILE* p = popen(cmd.c_str(), "r");
   std::array<char, 4096> buf{};

@@ -33,7 +33,13 @@ TEST(Registry, EveryMethodRoundTripsThroughItsConfig) {
     EXPECT_EQ(again->config(), reported) << m;
     EXPECT_EQ(again->num_parameters(), field->num_parameters()) << m;
     // Every key of the method config survives (values may be normalised, e.g. defaults added).
-    for (const auto& [k, v] : cfg.items()) EXPECT_EQ(reported.at(k), v) << m << " key " << k;
+    for (const auto& [k, v] : cfg.items()) {
+      if (v.is_object()) {  // nested (encoding): every given sub-key survives
+        for (const auto& [k2, v2] : v.items()) EXPECT_EQ(reported.at(k).at(k2), v2) << m << " key " << k << "." << k2;
+      } else {
+        EXPECT_EQ(reported.at(k), v) << m << " key " << k;
+      }
+    }
     auto y = field->forward(at::rand({5, 2}) * 2 - 1);
     EXPECT_EQ(y.sizes(), (c10::IntArrayRef{5, 3})) << m;
     EXPECT_TRUE(at::isfinite(y).all().item<bool>()) << m;
