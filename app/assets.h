@@ -1,0 +1,13 @@
+#pragma once
+// Locating the repository's assets/ (configs, paper tables) from an installed or build-tree binary:
+// $NORMFIELD_ASSETS, else <exe>/../assets, <exe>/../../assets, ./assets.
+#include <filesystem>
+#include <string>
+
+namespace nf::app {
+
+std::filesystem::path assets_dir();
+// assets_dir()/rel; throws naming the path when it does not exist.
+std::filesystem::path asset(const std::string& rel);
+
+}  // namespace nf::app
