@@ -5,9 +5,14 @@
 #include <iomanip>
 #include <iostream>
 
-#include "tasks/plot.h"
 
 namespace nf {
+namespace {
+bool have_gnuplot() {
+  static const bool ok = !std::getenv("NORMFIELD_NO_GNUPLOT") && std::system("gnuplot --version > /dev/null 2>&1") == 0;
+  return ok;
+}
+}  // namespace
 
 bool plot_lines(const std::filesystem::path& png, const std::vector<LineSeries>& series, const LineOptions& o) {
   namespace fs = std::filesystem;
@@ -23,7 +28,7 @@ bool plot_lines(const std::filesystem::path& png, const std::vector<LineSeries>&
       d << "\n\n";
     }
   }
-  if (!gnuplot_available()) {
+  if (!have_gnuplot()) {
     std::cerr << "note: gnuplot not found; wrote " << dat.string() << " only\n";
     return false;
   }
