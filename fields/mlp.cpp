@@ -16,7 +16,10 @@ MLPImpl::MLPImpl(const MLPOptions& o) : options(o) {
     if (o.norm() != NormKind::None) {
       norms.push_back(register_module(
           "norm" + std::to_string(i),
-          Norm(NormOptions(o.norm(), o.width()).eps(o.norm_eps()).momentum(o.norm_momentum()))));
+          Norm(NormOptions(o.norm(), o.width())
+                   .eps(o.norm_eps())
+                   .momentum(o.norm_momentum())
+                   .fused(o.norm_fused()))));
     }
     d = o.width();
   }
@@ -45,6 +48,7 @@ nlohmann::json MLPImpl::config() const {
           {"norm", to_string(options.norm())},
           {"norm_eps", options.norm_eps()},
           {"norm_momentum", options.norm_momentum()},
+          {"norm_fused", options.norm_fused()},
           {"encoding", encoding->config()},
           {"output_activation", options.output_activation()}};
 }

@@ -21,6 +21,8 @@ struct MLPOptions {
   TORCH_ARG(NormKind, norm) = NormKind::None;
   TORCH_ARG(double, norm_eps) = 1e-5;
   TORCH_ARG(double, norm_momentum) = 0.1;
+  // Fused CN/GN kernels (NormOptions::fused); false: the reference formulas.
+  TORCH_ARG(bool, norm_fused) = true;
   TORCH_ARG(nlohmann::json, encoding) = nlohmann::json{{"type", "none"}};
   // Output activation: "none" or "sigmoid".
   TORCH_ARG(std::string, output_activation) = "none";

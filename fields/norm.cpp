@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <stdexcept>
 
+#include "fields/norm_fused.h"
 #include "fields/norm_reference.h"
 
 namespace nf {
@@ -143,12 +144,15 @@ torch::Tensor NormImpl::forward(const torch::Tensor& x) {
   const double eps = options.eps();
   if (k == NormKind::None) return x;
   if (k == NormKind::Layer) return ref::layer_norm(x, weight, bias, eps);
+  const bool fused = options.fused() && fused_norm_supported(x);
   if (options.mode() == NormMode::Batch || calibrating_) {
     observe(x);
     switch (k) {
       case NormKind::Batch: return ref::batch_norm(x, weight, bias, eps);
-      case NormKind::Global: return ref::global_norm(x, weight, bias, eps);
-      case NormKind::Cross: return ref::cross_norm(x, weight, bias, eps);
+      case NormKind::Global:
+        return fused ? global_norm_fused(x, weight, bias, eps) : ref::global_norm(x, weight, bias, eps);
+      case NormKind::Cross:
+        return fused ? cross_norm_fused(x, weight, bias, eps) : ref::cross_norm(x, weight, bias, eps);
       default: break;
     }
   }
@@ -156,10 +160,14 @@ torch::Tensor NormImpl::forward(const torch::Tensor& x) {
               ") in frozen mode has no statistics: train with momentum > 0 or calibrate first");
   switch (k) {
     case NormKind::Batch: return ref::batch_norm_frozen(x, weight, bias, frozen_mean, frozen_var, eps);
-    case NormKind::Global: return ref::global_norm_frozen(x, weight, bias, frozen_mean, frozen_var, eps);
+    case NormKind::Global:
+      return fused ? global_norm_frozen_fused(x, weight, bias, frozen_mean, frozen_var, eps)
+                   : ref::global_norm_frozen(x, weight, bias, frozen_mean, frozen_var, eps);
     case NormKind::Cross:
-      return ref::cross_norm_frozen(x, weight, bias, frozen_mean, frozen_var,
-                                    frozen_count.item<double>(), eps);
+      return fused ? cross_norm_frozen_fused(x, weight, bias, frozen_mean, frozen_var,
+                                             frozen_count.item<double>(), eps)
+                   : ref::cross_norm_frozen(x, weight, bias, frozen_mean, frozen_var,
+                                            frozen_count.item<double>(), eps);
     default: break;
   }
   return x;

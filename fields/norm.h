@@ -39,6 +39,9 @@ struct NormOptions {
   TORCH_ARG(double, momentum) = 0.1;
   TORCH_ARG(bool, affine) = true;
   TORCH_ARG(NormMode, mode) = NormMode::Batch;
+  // CN and GN use the fused kernels (fields/norm_fused.h) for float/double input; false: the
+  // reference formulas (fields/norm_reference.h). Same results either way.
+  TORCH_ARG(bool, fused) = true;
 };
 
 class NormImpl : public torch::nn::Cloneable<NormImpl> {

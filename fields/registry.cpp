@@ -32,7 +32,7 @@ O common_options(const nlohmann::json& c, const std::string& where) {
 }
 
 void register_builtins(FieldRegistry& r) {
-  r.add("mlp", with_common({"norm", "norm_eps", "norm_momentum", "encoding", "output_activation"}),
+  r.add("mlp", with_common({"norm", "norm_eps", "norm_momentum", "norm_fused", "encoding", "output_activation"}),
         [](const nlohmann::json& c) -> Field {
           const std::string w = "field 'mlp'";
           auto o = common_options<MLPOptions>(c, w);
@@ -43,6 +43,7 @@ void register_builtins(FieldRegistry& r) {
           }
           o.norm_eps(cfg_get<double>(c, "norm_eps", 1e-5, w));
           o.norm_momentum(cfg_get<double>(c, "norm_momentum", 0.1, w));
+          o.norm_fused(cfg_get<bool>(c, "norm_fused", true, w));
           if (c.contains("encoding")) o.encoding(c.at("encoding"));
           o.output_activation(cfg_get<std::string>(c, "output_activation", "none", w));
           return std::make_shared<MLPImpl>(o);

@@ -1,0 +1,68 @@
+#pragma once
+// Fused normalizations: the exact semantics of nf::ref:: (fields/norm_reference.h), computed in a
+// few passes over x without full-size temporaries, with hand-written backward passes
+// (torch::autograd::Function). CPU kernels live in fields/norm_fused_cpu.cpp, CUDA kernels in
+// fields/cuda/norm_fused.cu; fields/norm_fused.cpp holds the one CPU/CUDA dispatch point per op.
+//
+// Shapes: x [T, C]; weight, bias [C] or undefined (identity); float or double (weight/bias are cast
+// to x's dtype). Unbiased variances use the denominator max(n-1, 1), as the reference does.
+//
+// Memory: forward saves x plus [2, T] row and [2, C] column statistics; backward allocates dx and
+// O(T + C) temporaries. Passes over x (CPU): CN batch forward 2, backward 2; CN frozen forward 1,
+// backward 1; GN batch forward 2, backward 2; GN frozen forward 1, backward 1.
+//
+// Double backward (backward with create_graph, e.g. an eikonal loss through a norm layer) is
+// supported: backward then falls back to differentiating the reference formulas.
+#include <ATen/ATen.h>
+
+namespace nf {
+
+// True when the fused kernels handle x: a 2-D float or double tensor (CPU, or CUDA in a CUDA build).
+bool fused_norm_supported(const at::Tensor& x);
+
+// CN: u[t,i] = (rowsum_t + colsum_i - x[t,i]) / (T + C); v = var_T(col i) + var_C(row t);
+// out = (x - u) / sqrt(v + eps) * weight + bias.       x: [T, C] -> [T, C]
+at::Tensor cross_norm_fused(const at::Tensor& x, const at::Tensor& weight, const at::Tensor& bias,
+                            double eps);
+// CN frozen: colsum = t_ref * col_mean, var_T = col_var (constants, no gradient); rows live.
+// col_mean, col_var: [C]; x: [T, C] -> [T, C]
+at::Tensor cross_norm_frozen_fused(const at::Tensor& x, const at::Tensor& weight, const at::Tensor& bias,
+                                   const at::Tensor& col_mean, const at::Tensor& col_var, double t_ref,
+                                   double eps);
+
+// GN: one mean and one unbiased variance over all T*C entries, per-channel affine. [T, C] -> [T, C]
+at::Tensor global_norm_fused(const at::Tensor& x, const at::Tensor& weight, const at::Tensor& bias,
+                             double eps);
+// GN frozen: mean, var are [1] constants (no gradient).                        [T, C] -> [T, C]
+at::Tensor global_norm_frozen_fused(const at::Tensor& x, const at::Tensor& weight, const at::Tensor& bias,
+                                    const at::Tensor& mean, const at::Tensor& var, double eps);
+
+// BN and LN: torch's own kernels are already fused; these dispatch to at::batch_norm/layer_norm
+// with the reference's semantics (BN: biased variance; frozen: mean/var [C]).  [T, C] -> [T, C]
+at::Tensor batch_norm_fused(const at::Tensor& x, const at::Tensor& weight, const at::Tensor& bias,
+                            double eps);
+at::Tensor batch_norm_frozen_fused(const at::Tensor& x, const at::Tensor& weight, const at::Tensor& bias,
+                                   const at::Tensor& mean, const at::Tensor& var, double eps);
+at::Tensor layer_norm_fused(const at::Tensor& x, const at::Tensor& weight, const at::Tensor& bias,
+                            double eps);
+
+// CPU kernels (fields/norm_fused_cpu.cpp), called only by the dispatch in fields/norm_fused.cpp.
+// All tensors contiguous, one dtype (float or double), CPU; w, b, dw, db may be undefined (dw/db
+// undefined: not computed). Row statistics rs [2, T] = (row mean, unbiased row variance); column
+// statistics cs [2, C] = (column mean, unbiased column variance); GN stats [2] = (mean, variance).
+namespace fused_cpu {
+// frozen: cs is an input (colsum = t_ref * cs[0]); else cs is written (t_ref unused).
+void cross_norm_forward(const at::Tensor& x, const at::Tensor& w, const at::Tensor& b, double eps,
+                        bool frozen, double t_ref, at::Tensor& y, at::Tensor& rs, at::Tensor& cs);
+void cross_norm_backward(const at::Tensor& dy, const at::Tensor& x, const at::Tensor& w,
+                         const at::Tensor& rs, const at::Tensor& cs, double eps, bool frozen,
+                         double t_ref, at::Tensor& dx, at::Tensor& dw, at::Tensor& db);
+// frozen: stats is an input; else it is written.
+void global_norm_forward(const at::Tensor& x, const at::Tensor& w, const at::Tensor& b, double eps,
+                         bool frozen, at::Tensor& y, at::Tensor& stats);
+void global_norm_backward(const at::Tensor& dy, const at::Tensor& x, const at::Tensor& w,
+                          const at::Tensor& stats, double eps, bool frozen, at::Tensor& dx,
+                          at::Tensor& dw, at::Tensor& db);
+}  // namespace fused_cpu
+
+}  // namespace nf
