@@ -1,5 +1,6 @@
 #include "fields/spectrum.h"
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
 #include <stdexcept>
@@ -61,6 +62,22 @@ at::Tensor relative_band_error(const at::Tensor& pred, const at::Tensor& target,
   const double floor_ = 1e-12 * std::max(den.sum().item<double>(), 1e-300);
   return at::where(den > floor_, num / den.clamp_min(floor_),
                    at::full_like(num, std::numeric_limits<double>::quiet_NaN()));
+}
+
+at::Tensor relative_error_at_frequencies(const at::Tensor& pred, const at::Tensor& target,
+                                         const std::vector<int64_t>& k) {
+  if (pred.dim() != 1 || !pred.sizes().equals(target.sizes()))
+    throw std::runtime_error("fields/spectrum.cpp: relative_error_at_frequencies needs 1-D pred and target of one size");
+  const int64_t N = pred.size(0);
+  for (auto i : k)
+    if (i < 0 || i > N / 2) throw std::runtime_error("fields/spectrum.cpp: frequency index out of [0, N/2]");
+  auto t = target.detach().to(at::kCPU, at::kDouble);
+  auto num = at::fft_fft(pred.detach().to(at::kCPU, at::kDouble) - t).abs();
+  auto den = at::fft_fft(t).abs();
+  auto idx = at::tensor(k, at::kLong);
+  auto n = num.index_select(0, idx), d = den.index_select(0, idx);
+  const double floor_ = 1e-12 * std::max(den.sum().item<double>(), 1e-300);
+  return at::where(d > floor_, n / d.clamp_min(floor_), at::full_like(n, std::numeric_limits<double>::quiet_NaN()));
 }
 
 }  // namespace nf

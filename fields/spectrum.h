@@ -9,6 +9,8 @@
 // 2-D), so every coefficient is counted. The DC term is in band 0.
 #include <ATen/ATen.h>
 
+#include <vector>
+
 namespace nf {
 
 // signal: [N] (1-D), [H, W] or [H, W, C] (2-D, amplitudes summed over the C channels).
@@ -24,5 +26,11 @@ at::Tensor frequency_radius(at::IntArrayRef spatial_shape);
 // amplitude (below 1e-12 of its total) are NaN.
 at::Tensor relative_band_error(const at::Tensor& pred, const at::Tensor& target, int64_t n_bins,
                                double max_freq = 0.0);
+
+// 1-D only, at single frequencies (the measure of Rahaman et al. and the paper's Fig. 3 for a sum of
+// sines): pred, target [N]; k: FFT indices (cycles over the N samples), 0 <= k <= N/2.
+// -> [k.size()] double: |FFT(pred - target)[k]| / |FFT(target)[k]| (NaN where the target has none).
+at::Tensor relative_error_at_frequencies(const at::Tensor& pred, const at::Tensor& target,
+                                         const std::vector<int64_t>& k);
 
 }  // namespace nf

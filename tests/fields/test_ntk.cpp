@@ -261,6 +261,19 @@ TEST(Spectrum, RelativeBandError) {
   EXPECT_LT((e2 - 0.1).abs().max().item<double>(), 1e-9);
 }
 
+TEST(Spectrum, RelativeErrorAtFrequencies) {
+  const int64_t N = 256;
+  auto t = at::arange(N, at::kDouble);
+  auto target = at::sin(2 * M_PI * 5 * t / N) + at::sin(2 * M_PI * 40 * t / N + 1);
+  // a fit that has the low component and 30% of the high one, plus an off-component error
+  auto pred = at::sin(2 * M_PI * 5 * t / N) + 0.3 * at::sin(2 * M_PI * 40 * t / N + 1) + 0.2 * at::cos(2 * M_PI * 20 * t / N);
+  auto e = nf::relative_error_at_frequencies(pred, target, {5, 40, 20});
+  EXPECT_NEAR(e[0].item<double>(), 0.0, 1e-12);
+  EXPECT_NEAR(e[1].item<double>(), 0.7, 1e-12);
+  EXPECT_TRUE(std::isnan(e[2].item<double>()));  // no target amplitude at k = 20
+  EXPECT_THROW(nf::relative_error_at_frequencies(pred, target, {200}), std::runtime_error);
+}
+
 // ---------------------------------------------------------------- exploration (not run by ctest)
 // NTK_EXPLORE=LxW,T,seeds NTK_METHODS=relu,relu+cn fields_test_ntk --gtest_also_run_disabled_tests
 TEST(NtkExplore, DISABLED_PrintStatistics) {
