@@ -1,0 +1,402 @@
+// mip-NeRF training, evaluation and rendering on Blender scenes (see nerf_task.h).
+#include "tasks/nerf_task.h"
+
+#include <ATen/CPUGeneratorImpl.h>
+#include <ATen/Context.h>
+#include <c10/core/GradMode.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <fstream>
+#include <mutex>
+#include <sstream>
+
+#include "datasets/image_io.h"
+#include "datasets/image_metrics.h"
+#include "fields/config.h"
+#include "render/chunked.h"
+#include "render/ipe.h"
+#include "render/samplers.h"
+
+namespace nf {
+namespace {
+
+constexpr uint64_t kStepStride = 1000003ULL;
+constexpr int64_t kCalibStep = 1000000007LL;  // a step index no run reaches: its own sample stream
+
+uint64_t step_seed(uint64_t seed, int64_t step) { return seed * kStepStride + static_cast<uint64_t>(step); }
+
+// A generator for `device` seeded with `seed`: a fresh CPU generator, or the device's default
+// generator re-seeded (no CUDA headers needed), so a step's jitter depends on (seed, step) only.
+at::Generator seeded_generator(const c10::Device& device, uint64_t seed) {
+  if (device.is_cpu()) return at::make_generator<at::CPUGeneratorImpl>(seed);
+  auto g = at::globalContext().defaultGenerator(device);
+  std::lock_guard<std::mutex> lock(g.mutex());
+  g.set_current_seed(seed);
+  return g;
+}
+
+std::string view_name(const char* prefix, size_t k) {
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%s_%03zu.png", prefix, k);
+  return buf;
+}
+
+at::Tensor mse(const at::Tensor& a, const at::Tensor& b) { return (a - b).pow(2).mean(); }
+
+}  // namespace
+
+// ------------------------------------------------------------------ options
+nlohmann::json NerfOptions::to_json() const {
+  return {{"scene", scene},
+          {"downscale", downscale},
+          {"max_train_frames", max_train_frames},
+          {"n_coarse", n_coarse},
+          {"n_fine", n_fine},
+          {"batch", batch},
+          {"chunk", chunk},
+          {"coarse_loss_mult", coarse_loss_mult},
+          {"resample_padding", resample_padding},
+          {"lindisp", lindisp},
+          {"white_bkgd", white_bkgd},
+          {"seed", seed},
+          {"calib_batches", calib_batches},
+          {"eval_split", eval_split},
+          {"eval_max_views", eval_max_views},
+          {"eval_skip", eval_skip},
+          {"recalibrate", recalibrate}};
+}
+
+NerfOptions NerfOptions::from_json(const nlohmann::json& j, const std::string& where, NerfOptions o, bool strict) {
+  if (!j.is_object()) throw ConfigError(where + ": nerf options must be a JSON object");
+  const auto keys = o.to_json();
+  for (const auto& [k, v] : j.items())
+    if (strict && !keys.contains(k)) throw ConfigError(where + ": unknown key '" + k + "' in the nerf options");
+  o.scene = cfg_get(j, "scene", o.scene, where);
+  o.downscale = cfg_get(j, "downscale", o.downscale, where);
+  o.max_train_frames = cfg_get(j, "max_train_frames", o.max_train_frames, where);
+  o.n_coarse = cfg_get(j, "n_coarse", o.n_coarse, where);
+  o.n_fine = cfg_get(j, "n_fine", o.n_fine, where);
+  o.batch = cfg_get(j, "batch", o.batch, where);
+  o.chunk = cfg_get(j, "chunk", o.chunk, where);
+  o.coarse_loss_mult = cfg_get(j, "coarse_loss_mult", o.coarse_loss_mult, where);
+  o.resample_padding = cfg_get(j, "resample_padding", o.resample_padding, where);
+  o.lindisp = cfg_get(j, "lindisp", o.lindisp, where);
+  o.white_bkgd = cfg_get(j, "white_bkgd", o.white_bkgd, where);
+  o.seed = cfg_get(j, "seed", o.seed, where);
+  o.calib_batches = cfg_get(j, "calib_batches", o.calib_batches, where);
+  o.eval_split = cfg_get(j, "eval_split", o.eval_split, where);
+  o.eval_max_views = cfg_get(j, "eval_max_views", o.eval_max_views, where);
+  o.eval_skip = cfg_get(j, "eval_skip", o.eval_skip, where);
+  o.recalibrate = cfg_get(j, "recalibrate", o.recalibrate, where);
+  if (o.n_coarse < 1 || o.n_fine < 1 || o.batch < 1 || o.chunk < 1 || o.downscale < 1 || o.calib_batches < 1 ||
+      o.eval_skip < 1)
+    throw ConfigError(where + ": n_coarse, n_fine, batch, chunk, downscale, calib_batches, eval_skip must be >= 1");
+  return o;
+}
+
+NerfOptions NerfOptions::from_json(const nlohmann::json& j, const std::string& where) {
+  return from_json(j, where, NerfOptions{}, true);
+}
+
+nlohmann::json NerfCamera::to_json() const {
+  return {{"height", H}, {"width", W}, {"focal", focal}, {"near", near}, {"far", far}};
+}
+
+NerfCamera NerfCamera::from_json(const nlohmann::json& j, const std::string& where) {
+  NerfCamera c;
+  c.H = cfg_require<int>(j, "height", where);
+  c.W = cfg_require<int>(j, "width", where);
+  c.focal = cfg_require<double>(j, "focal", where);
+  c.near = cfg_get(j, "near", 2.0, where);
+  c.far = cfg_get(j, "far", 6.0, where);
+  return c;
+}
+
+// ------------------------------------------------------------------ rendering
+MipNeRFImpl& as_mipnerf(FieldImpl& field, const std::string& what) {
+  auto* m = dynamic_cast<MipNeRFImpl*>(&field);
+  if (!m)
+    throw std::runtime_error(what + ": field type '" + field.config().value("type", std::string("?")) +
+                             "' is not a mipnerf field");
+  return *m;
+}
+
+bool nerf_needs_frozen_stats(FieldImpl& field) {
+  for (auto& n : field.norm_layers()) {
+    const auto k = n->options.kind();
+    if (k == NormKind::Batch || k == NormKind::Global || k == NormKind::Cross) return true;
+  }
+  return false;
+}
+
+namespace {
+// One pass: intervals t [N, S + 1] -> render output (density and rgb through the MLP).
+RenderOutput nerf_pass(MipNeRFImpl& field, const Rays& rays, const at::Tensor& t, const at::Tensor& venc,
+                       const at::Tensor& bg, NerfPass pass) {
+  const int64_t N = rays.size(), S = t.size(1) - 1;
+  auto g = cast_rays(t, rays);
+  auto ipe = integrated_pos_enc(g.means, g.cov_diag, static_cast<int>(field.options.ipe_min_deg()),
+                                static_cast<int>(field.options.ipe_max_deg()));  // [N, S, ipe_dim]
+  auto v = venc.unsqueeze(1).expand({N, S, venc.size(1)}).reshape({N * S, venc.size(1)});
+  auto [density, rgb] = field.forward_nerf(ipe.reshape({N * S, ipe.size(2)}), v, pass);
+  return volume_render(density.reshape({N, S}), rgb.reshape({N, S, 3}), t, rays.directions, bg);
+}
+}  // namespace
+
+NerfRays render_rays(MipNeRFImpl& field, const Rays& rays, const NerfOptions& o, bool randomized,
+                     at::Generator gen) {
+  NerfRays r;
+  const auto opt = rays.origins.options();
+  const at::Tensor bg = o.white_bkgd ? at::ones({3}, opt) : at::zeros({3}, opt);
+  const at::Tensor venc = pos_enc(rays.viewdirs, 0, static_cast<int>(field.options.view_max_deg()), true);
+  r.t_coarse = sample_stratified(rays, o.n_coarse, randomized, gen, o.lindisp);
+  r.coarse = nerf_pass(field, rays, r.t_coarse, venc, bg, NerfPass::Coarse);
+  r.t_fine = sample_pdf(r.t_coarse, r.coarse.weights, o.n_fine, randomized, gen, o.resample_padding);
+  r.fine = nerf_pass(field, rays, r.t_fine, venc, bg, NerfPass::Fine);
+  return r;
+}
+
+NerfView render_view(MipNeRFImpl& field, const NerfCamera& cam, const at::Tensor& c2w, const NerfOptions& o,
+                     const c10::Device& device) {
+  auto rays = generate_rays(cam.H, cam.W, cam.focal, c2w.to(at::kFloat).to(device), cam.near, cam.far);
+  auto outs = render_chunked_multi(
+      [&](const Rays& rr) -> std::vector<at::Tensor> {
+        auto r = render_rays(field, rr, o, /*randomized=*/false);
+        return {r.fine.rgb, normalized_depth(r.fine, r.t_fine), r.fine.acc};
+      },
+      rays, o.chunk);
+  NerfView v;
+  v.rgb = outs[0].reshape({cam.H, cam.W, 3}).to(at::kCPU);
+  v.depth = outs[1].reshape({cam.H, cam.W}).to(at::kCPU);
+  v.acc = outs[2].reshape({cam.H, cam.W}).to(at::kCPU);
+  return v;
+}
+
+at::Tensor depth_to_image(const at::Tensor& depth, const at::Tensor& acc, double near, double far) {
+  return ((far - depth) / (far - near)).clamp(0, 1) * acc.clamp(0, 1);
+}
+
+at::Tensor orbit_poses(int64_t frames, double radius, double elevation_deg) {
+  if (frames < 1) throw std::runtime_error("orbit: --frames must be >= 1");
+  auto poses = at::zeros({frames, 4, 4}, at::kDouble);
+  const double el = elevation_deg * M_PI / 180.0;
+  for (int64_t k = 0; k < frames; ++k) {
+    const double az = 2 * M_PI * static_cast<double>(k) / static_cast<double>(frames);
+    const double p[3] = {radius * std::cos(el) * std::cos(az), radius * std::cos(el) * std::sin(az),
+                         radius * std::sin(el)};
+    double z[3] = {p[0] / radius, p[1] / radius, p[2] / radius};  // camera looks down -z at the origin
+    double x[3] = {-z[1], z[0], 0.0};                              // up (0,0,1) x z
+    const double xn = std::sqrt(x[0] * x[0] + x[1] * x[1]);
+    for (double& c : x) c /= (xn > 0 ? xn : 1);
+    const double y[3] = {z[1] * x[2] - z[2] * x[1], z[2] * x[0] - z[0] * x[2], z[0] * x[1] - z[1] * x[0]};
+    auto P = poses[k];
+    for (int r = 0; r < 3; ++r) {
+      P[r][0] = x[r];
+      P[r][1] = y[r];
+      P[r][2] = z[r];
+      P[r][3] = p[r];
+    }
+    P[3][3] = 1.0;
+  }
+  return poses.to(at::kFloat);
+}
+
+at::Tensor load_pose_list(const std::filesystem::path& path) {
+  std::ifstream in(path);
+  if (!in) throw std::runtime_error(path.string() + ": no such pose file");
+  std::stringstream ss;
+  ss << in.rdbuf();
+  auto j = parse_json(ss.str(), path.string());
+  nlohmann::json list = j;
+  if (j.is_object()) {
+    if (!j.contains("frames") || !j["frames"].is_array())
+      throw std::runtime_error(path.string() + ": expected a list of 4x4 matrices or {\"frames\": [...]}");
+    list = nlohmann::json::array();
+    for (size_t k = 0; k < j["frames"].size(); ++k) {
+      const auto& f = j["frames"][k];
+      if (!f.is_object() || !f.contains("transform_matrix"))
+        throw std::runtime_error(path.string() + ": frame " + std::to_string(k) + ": missing key 'transform_matrix'");
+      list.push_back(f["transform_matrix"]);
+    }
+  }
+  if (!list.is_array() || list.empty())
+    throw std::runtime_error(path.string() + ": expected a non-empty list of 4x4 matrices");
+  auto poses = at::zeros({static_cast<int64_t>(list.size()), 4, 4}, at::kFloat);
+  auto acc = poses.accessor<float, 3>();
+  for (size_t k = 0; k < list.size(); ++k) {
+    const auto& m = list[k];
+    bool ok = m.is_array() && (m.size() == 4 || m.size() == 3);
+    for (size_t r = 0; ok && r < m.size(); ++r) {
+      ok = m[r].is_array() && m[r].size() == 4;
+      for (size_t c = 0; ok && c < 4; ++c) {
+        ok = m[r][c].is_number();
+        if (ok) acc[k][r][c] = m[r][c].get<float>();
+      }
+    }
+    if (!ok) throw std::runtime_error(path.string() + ": entry " + std::to_string(k) + " is not a 4x4 (or 3x4) matrix");
+    if (m.size() == 3) acc[k][3][3] = 1.0f;
+  }
+  return poses;
+}
+
+// ------------------------------------------------------------------ task
+NerfTask::NerfTask(NerfOptions options, const c10::Device& device) : options_(std::move(options)), device_(device) {
+  BlenderOptions bo;
+  bo.white_bkgd = options_.white_bkgd;
+  bo.downscale = options_.downscale;
+  bo.max_frames = options_.max_train_frames;
+  auto split = load_blender(options_.scene, "train", bo);
+  camera_.H = split.H;
+  camera_.W = split.W;
+  camera_.focal = split.focal;
+  camera_.near = split.near;
+  camera_.far = split.far;
+  train_frames_ = split.images.size(0);
+  std::vector<Rays> parts;
+  double rsum = 0, esum = 0;
+  for (int64_t f = 0; f < train_frames_; ++f) {
+    const auto c2w = split.poses[f];
+    parts.push_back(generate_rays(split.H, split.W, split.focal, c2w, split.near, split.far));
+    const double x = c2w[0][3].item<double>(), y = c2w[1][3].item<double>(), z = c2w[2][3].item<double>();
+    const double r = std::sqrt(x * x + y * y + z * z);
+    rsum += r;
+    esum += std::asin(std::clamp(z / std::max(r, 1e-12), -1.0, 1.0)) * 180.0 / M_PI;
+  }
+  orbit_radius_ = rsum / static_cast<double>(train_frames_);
+  orbit_elevation_ = esum / static_cast<double>(train_frames_);
+  rays_ = Rays::cat(parts).to(at::TensorOptions().device(device_));
+  rgb_ = split.images.reshape({-1, 3}).to(device_);
+}
+
+at::Tensor NerfTask::batch_indices(int64_t step) const {
+  auto gen = at::make_generator<at::CPUGeneratorImpl>(step_seed(options_.seed, step));
+  return at::randint(rays_.size(), {options_.batch}, gen, at::TensorOptions().dtype(at::kLong));
+}
+
+StepResult NerfTask::step(FieldImpl& field, int64_t step) {
+  auto& m = as_mipnerf(field);
+  for (auto& n : m.norm_layers())  // training always normalises with the batch's own statistics
+    if (n->mode() != NormMode::Batch) n->set_mode(NormMode::Batch);
+  const auto idx = batch_indices(step).to(device_);
+  const Rays rays = rays_.index(idx);
+  const at::Tensor target = rgb_.index_select(0, idx);
+  // Jitter: its own generator, seeded from (seed, step) (a device's default generator is re-seeded).
+  auto gen = seeded_generator(device_, step_seed(options_.seed, step) ^ 0x9E3779B97F4A7C15ULL);
+  auto r = render_rays(m, rays, options_, /*randomized=*/true, gen);
+  auto loss_c = mse(r.coarse.rgb, target), loss_f = mse(r.fine.rgb, target);
+  auto loss = options_.coarse_loss_mult * loss_c + loss_f;
+  const double mf = loss_f.item<double>(), mc = loss_c.item<double>();
+  return {loss, {{"psnr", mf > 0 ? -10 * std::log10(mf) : 100.0}, {"psnr_coarse", mc > 0 ? -10 * std::log10(mc) : 100.0}}};
+}
+
+std::string NerfTask::calibrate(FieldImpl& field, int64_t calib_step) {
+  auto& m = as_mipnerf(field);
+  if (!nerf_needs_frozen_stats(m)) {
+    m.set_norm_mode(NormMode::Batch);
+    return m.norm_layers().empty() ? "none" : "per-sample norm (no batch statistics)";
+  }
+  if (calib_step < 0) calib_step = kCalibStep;
+  std::vector<NerfRays> coarse(options_.calib_batches);
+  std::vector<Rays> rays(options_.calib_batches);
+  const at::Tensor bg = options_.white_bkgd ? at::ones({3}, rays_.origins.options()) : at::zeros({3}, rays_.origins.options());
+  std::vector<at::Generator> gens;
+  std::vector<at::Tensor> vencs;
+  const int vmax = static_cast<int>(m.options.view_max_deg());
+  m.calibrate_nerf(
+      [&] {
+        for (int b = 0; b < options_.calib_batches; ++b) {
+          const auto step = calib_step + b;
+          const auto idx = batch_indices(step).to(device_);
+          rays[b] = rays_.index(idx);
+          gens.push_back(seeded_generator(device_, step_seed(options_.seed, step) ^ 0x9E3779B97F4A7C15ULL));
+          vencs.push_back(pos_enc(rays[b].viewdirs, 0, vmax, true));
+          coarse[b].t_coarse = sample_stratified(rays[b], options_.n_coarse, true, gens[b], options_.lindisp);
+          coarse[b].coarse = nerf_pass(m, rays[b], coarse[b].t_coarse, vencs[b], bg, NerfPass::Coarse);
+        }
+      },
+      [&] {
+        for (int b = 0; b < options_.calib_batches; ++b) {
+          auto t = sample_pdf(coarse[b].t_coarse, coarse[b].coarse.weights, options_.n_fine, true, gens[b],
+                              options_.resample_padding);
+          nerf_pass(m, rays[b], t, vencs[b], bg, NerfPass::Fine);
+        }
+      },
+      options_.batch * options_.n_coarse, options_.batch * options_.n_fine);
+  std::ostringstream s;
+  s << "frozen (per-pass statistics calibrated on " << options_.calib_batches << " training batch"
+    << (options_.calib_batches > 1 ? "es" : "") << " of " << options_.batch << " rays, sampled as in training)";
+  return s.str();
+}
+
+void NerfTask::load_eval_split() {
+  if (eval_loaded_) return;
+  BlenderOptions bo;
+  bo.white_bkgd = options_.white_bkgd;
+  bo.downscale = options_.downscale;
+  bo.max_frames = options_.eval_max_views;
+  bo.skip = options_.eval_skip;
+  eval_ = load_blender(options_.scene, options_.eval_split, bo);
+  eval_loaded_ = true;
+}
+
+nlohmann::json NerfTask::evaluate(FieldImpl& field) {
+  auto& m = as_mipnerf(field);
+  m.eval();
+  if (!nerf_needs_frozen_stats(m))
+    norm_mode_ = calibrate(m);
+  else if (options_.recalibrate || !m.has_pass_stats())
+    norm_mode_ = calibrate(m);
+  else {
+    m.set_norm_mode(NormMode::Frozen);
+    norm_mode_ = "frozen (per-pass statistics stored in the checkpoint)";
+  }
+  load_eval_split();
+  eval_views_.clear();
+  nlohmann::json views = nlohmann::json::array();
+  double psum = 0, ssum = 0;
+  const int64_t F = eval_.images.size(0);
+  for (int64_t k = 0; k < F; ++k) {
+    auto v = render_view(m, camera_, eval_.poses[k], options_, device_);
+    const auto gt = eval_.images[k];
+    const double p = psnr(v.rgb.clamp(0, 1), gt), s = ssim(v.rgb.clamp(0, 1), gt);
+    psum += p;
+    ssum += s;
+    views.push_back({{"view", eval_.files[k]}, {"psnr", p}, {"ssim", s}});
+    eval_views_.push_back(std::move(v));
+  }
+  return {{"psnr", F ? psum / F : 0.0},
+          {"ssim", F ? ssum / F : 0.0},
+          {"views", views},
+          {"split", options_.eval_split},
+          {"n_views", F},
+          {"resolution", std::to_string(camera_.W) + "x" + std::to_string(camera_.H)},
+          {"norm_mode", norm_mode_},
+          {"params", m.num_parameters()}};
+}
+
+void NerfTask::write_outputs(FieldImpl& field, const std::string& dir) {
+  if (eval_views_.empty()) evaluate(field);
+  const std::filesystem::path d(dir);
+  for (size_t k = 0; k < eval_views_.size(); ++k) {
+    const auto& v = eval_views_[k];
+    auto depth = depth_to_image(v.depth, v.acc, camera_.near, camera_.far);
+    write_png(d / view_name("render", k), v.rgb.clamp(0, 1));
+    write_png(d / view_name("depth", k), depth);
+    write_png(d / view_name("compare", k), side_by_side({eval_.images[k], v.rgb.clamp(0, 1), depth}));
+  }
+}
+
+nlohmann::json NerfTask::config() const {
+  auto j = options_.to_json();
+  j["task"] = "nerf";
+  j["camera"] = camera_.to_json();
+  j["train_frames"] = train_frames_;
+  j["train_rays"] = rays_.size();
+  j["orbit_radius"] = orbit_radius_;
+  j["orbit_elevation_deg"] = orbit_elevation_;
+  return j;
+}
+
+}  // namespace nf

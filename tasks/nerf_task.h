@@ -1,0 +1,139 @@
+#pragma once
+// Novel view synthesis with mip-NeRF (+ a normalization layer) on a Blender scene.
+//
+// Training (mip-NeRF's recipe): every step draws `batch` rays uniformly from all pixels of all
+// training frames; a coarse pass on n_coarse stratified intervals (n_coarse + 1 jittered edges), a fine
+// pass on n_fine intervals resampled from the blurred coarse weights (sample_pdf), both through the
+// same MipNeRF MLP and the fused volume renderer over a white background;
+// loss = coarse_loss_mult * MSE(coarse) + MSE(fine). All randomness is a function of (seed, step).
+//
+// Rendering a whole image goes through render_chunked in chunks of `chunk` rays, without jitter. With
+// batch-dependent norms (BN, GN, CN) the MLP runs in frozen mode, per-pass statistics calibrated on one
+// training-size batch of rays drawn and sampled exactly as a training step draws them (see
+// docs/nerf.md): any chunk size then gives the same image.
+#include <ATen/ATen.h>
+#include <c10/core/Device.h>
+
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "datasets/blender.h"
+#include "fields/mipnerf.h"
+#include "render/rays.h"
+#include "render/volume_render.h"
+#include "tasks/task.h"
+
+namespace nf {
+
+struct NerfOptions {
+  std::string scene;            // scene folder (transforms_*.json)
+  int downscale = 1;            // integer image downscale (area average)
+  int max_train_frames = -1;    // -1: all
+  int64_t n_coarse = 128;       // coarse intervals per ray (n_coarse + 1 edges)
+  int64_t n_fine = 128;         // fine intervals per ray
+  int64_t batch = 4096;         // rays per step
+  int64_t chunk = 8192;         // rays per chunk when rendering whole images
+  double coarse_loss_mult = 0.1;
+  double resample_padding = 0.01;
+  bool lindisp = false;
+  bool white_bkgd = true;
+  uint64_t seed = 0;
+  int calib_batches = 1;        // training-size batches pooled for the frozen statistics
+  std::string eval_split = "test";
+  int eval_max_views = -1;      // -1: all views of eval_split
+  int eval_skip = 1;            // every eval_skip-th view
+  bool recalibrate = true;      // evaluate(): recalibrate even when the field has per-pass statistics
+
+  nlohmann::json to_json() const;
+  // Keys of to_json() over `base`; with strict, unknown keys are a ConfigError naming `where` and the
+  // key (strict = false reads a checkpoint's task config, which holds more).
+  static NerfOptions from_json(const nlohmann::json& j, const std::string& where, NerfOptions base, bool strict);
+  static NerfOptions from_json(const nlohmann::json& j, const std::string& where);  // strict, over defaults
+};
+
+// Camera set-up shared by training, evaluation and free-viewpoint rendering.
+struct NerfCamera {
+  int H = 0, W = 0;
+  double focal = 0, near = 2.0, far = 6.0;
+  nlohmann::json to_json() const;
+  static NerfCamera from_json(const nlohmann::json& j, const std::string& where);
+};
+
+struct NerfRays {  // both passes of a batch of rays
+  RenderOutput coarse, fine;
+  at::Tensor t_coarse, t_fine;  // [N, n_coarse + 1], [N, n_fine + 1]
+};
+
+struct NerfView {
+  at::Tensor rgb;    // [H, W, 3] on the CPU
+  at::Tensor depth;  // [H, W] mip-NeRF distance (normalized_depth), on the CPU
+  at::Tensor acc;    // [H, W] opacity, on the CPU
+};
+
+// The MipNeRF behind a Field; throws "<what>: field type 'x' is not a mipnerf field" otherwise.
+MipNeRFImpl& as_mipnerf(FieldImpl& field, const std::string& what = "nerf");
+
+// Coarse + fine passes for rays (with graph when grad mode is on). gen: jitter (randomized only).
+NerfRays render_rays(MipNeRFImpl& field, const Rays& rays, const NerfOptions& o, bool randomized,
+                     at::Generator gen = {});
+// Whole image from camera-to-world c2w [4, 4] (or [3, 4]), in chunks of o.chunk rays, no jitter.
+NerfView render_view(MipNeRFImpl& field, const NerfCamera& cam, const at::Tensor& c2w, const NerfOptions& o,
+                     const c10::Device& device);
+// Greyscale depth image [H, W] in [0, 1]: (far - depth) / (far - near) * acc (near is bright, empty
+// background black), the same mapping for every method so maps compare directly.
+at::Tensor depth_to_image(const at::Tensor& depth, const at::Tensor& acc, double near, double far);
+// Look-at poses [frames, 4, 4] on a circle of `radius` at elevation `elevation_deg` around the origin,
+// world up +z (Blender), azimuth from 0 to 360 (exclusive), OpenGL camera axes.
+at::Tensor orbit_poses(int64_t frames, double radius, double elevation_deg);
+// A JSON file holding a list of 4x4 camera-to-world matrices, or a transforms-style object
+// {"frames": [{"transform_matrix": ...}]} -> [F, 4, 4]. Errors name the file and entry.
+at::Tensor load_pose_list(const std::filesystem::path& path);
+
+// True when the field has BN/GN/CN layers (rendering needs frozen statistics).
+bool nerf_needs_frozen_stats(FieldImpl& field);
+
+class NerfTask : public Task {
+ public:
+  // Loads the training split of options.scene and precomputes all its rays and colours on `device`.
+  NerfTask(NerfOptions options, const c10::Device& device);
+  std::string name() const override { return "nerf"; }
+  StepResult step(FieldImpl& field, int64_t step) override;
+  // PSNR / SSIM (8-bit, clamped) per view of options.eval_split and their means; calibrates frozen
+  // statistics first when the field has batch-dependent norms (see calibrate()).
+  nlohmann::json evaluate(FieldImpl& field) override;
+  // For every evaluated view k: render_kkk.png, depth_kkk.png, compare_kkk.png (GT | render | depth).
+  void write_outputs(FieldImpl& field, const std::string& dir) override;
+  nlohmann::json config() const override;
+
+  // Per-pass frozen statistics from options.calib_batches training-size batches (drawn as training
+  // step `calib_step` would draw them); a no-op without batch-dependent norms. Returns a description.
+  std::string calibrate(FieldImpl& field, int64_t calib_step = -1);
+  // Training batch of step `step`: ray indices [batch] (int64, on the CPU).
+  at::Tensor batch_indices(int64_t step) const;
+
+  const NerfCamera& camera() const { return camera_; }
+  const NerfOptions& options() const { return options_; }
+  NerfOptions& options() { return options_; }
+  const Rays& train_rays() const { return rays_; }
+  const at::Tensor& train_rgb() const { return rgb_; }
+  double orbit_radius() const { return orbit_radius_; }
+  double orbit_elevation_deg() const { return orbit_elevation_; }
+
+ private:
+  void load_eval_split();
+  NerfOptions options_;
+  c10::Device device_;
+  NerfCamera camera_;
+  int64_t train_frames_ = 0;
+  Rays rays_;      // all training rays, on device_
+  at::Tensor rgb_;  // [N, 3] on device_
+  double orbit_radius_ = 4.0, orbit_elevation_ = 30.0;
+  // Evaluation split (loaded on first use) and the renders of the last evaluate().
+  bool eval_loaded_ = false;
+  BlenderSplit eval_;
+  std::vector<NerfView> eval_views_;
+  std::string norm_mode_;
+};
+
+}  // namespace nf

@@ -1,0 +1,332 @@
+// mip-NeRF field and NeRF task: config round trip, exact per-pass calibration, chunk-invariant frozen
+// rendering, training lowers the loss, exact resume, CLI errors. A tiny synthetic Blender scene (an
+// analytically rendered coloured sphere, 16x16 pixels) is written to a scratch folder.
+#include <gtest/gtest.h>
+
+#include <ATen/ATen.h>
+#include <c10/core/GradMode.h>
+#include <torch/utils.h>
+
+#include <array>
+#include <cstdio>
+#include <fstream>
+
+#include "datasets/image_io.h"
+#include "fields/config.h"
+#include "fields/mipnerf.h"
+#include "fields/registry.h"
+#include "render/ipe.h"
+#include "support/test_data.h"
+#include "tasks/nerf_task.h"
+#include "tasks/trainer.h"
+
+namespace {
+
+constexpr int kRes = 16;
+constexpr double kFovX = 0.6911112070083618;  // lego's camera_angle_x
+
+// Colour of the unit sphere seen along rays (white background): (normal + 1) / 2 where hit.
+at::Tensor render_sphere(const nf::Rays& r) {
+  auto d = r.viewdirs, o = r.origins;
+  auto b = (o * d).sum(-1);                          // [N]
+  auto c = (o * o).sum(-1) - 1.0;                    // [N]
+  auto disc = b * b - c;
+  auto hit = disc > 0;
+  auto t = -b - at::sqrt(at::clamp_min(disc, 0));
+  auto p = o + t.unsqueeze(-1) * d;
+  auto col = (p + 1) * 0.5;
+  return at::where(hit.unsqueeze(-1), col, at::ones_like(col)).clamp(0, 1);
+}
+
+void write_split(const std::filesystem::path& dir, const std::string& split, int frames, double az0) {
+  const double focal = 0.5 * kRes / std::tan(0.5 * kFovX);
+  auto poses = nf::orbit_poses(frames, 4.0, 30.0);
+  nlohmann::json j{{"camera_angle_x", kFovX}, {"frames", nlohmann::json::array()}};
+  for (int f = 0; f < frames; ++f) {
+    // rotate the orbit start by az0 so train and test views differ
+    const double a = az0 * M_PI / 180.0;
+    auto R = at::eye(4, at::kFloat);
+    R[0][0] = std::cos(a), R[0][1] = -std::sin(a), R[1][0] = std::sin(a), R[1][1] = std::cos(a);
+    auto c2w = at::matmul(R, poses[f]);
+    auto rays = nf::generate_rays(kRes, kRes, focal, c2w, 2.0, 6.0);
+    auto img = render_sphere(rays).reshape({kRes, kRes, 3});
+    const std::string name = split + "/r_" + std::to_string(f);
+    nf::write_png(dir / (name + ".png"), img);
+    nlohmann::json m = nlohmann::json::array();
+    for (int r = 0; r < 4; ++r) {
+      nlohmann::json row = nlohmann::json::array();
+      for (int c = 0; c < 4; ++c) row.push_back(c2w[r][c].item<double>());
+      m.push_back(row);
+    }
+    j["frames"].push_back({{"file_path", "./" + name}, {"transform_matrix", m}});
+  }
+  std::ofstream(dir / ("transforms_" + split + ".json")) << j.dump();
+}
+
+std::filesystem::path sphere_scene() {
+  static std::filesystem::path dir;
+  if (dir.empty()) {
+    dir = nf_test::scratch("nerf_sphere");
+    write_split(dir, "train", 6, 0.0);
+    write_split(dir, "test", 2, 37.0);
+  }
+  return dir;
+}
+
+nf::NerfOptions small_options() {
+  nf::NerfOptions o;
+  o.scene = sphere_scene().string();
+  o.n_coarse = 8;
+  o.n_fine = 8;
+  o.batch = 128;
+  o.chunk = 4096;
+  o.seed = 5;
+  return o;
+}
+
+nf::Field fresh(const std::string& norm, int64_t width = 32) {
+  torch::manual_seed(0);
+  auto c = nf::mipnerf_config("small", norm);
+  c["width"] = width;
+  c["view_width"] = width / 2;
+  return nf::make_field(c);
+}
+
+nf::TrainOptions train_opts(int64_t iters, const std::filesystem::path& dir, double lr = 5e-3) {
+  nf::TrainOptions o;
+  o.iters = iters;
+  o.lr = nf::lr_schedule_from_string("constant", lr, -1);
+  o.out_dir = dir;
+  o.progress = false;
+  o.log_every = 1000;
+  return o;
+}
+
+}  // namespace
+
+TEST(MipNeRF, ConfigRoundTripAndShapes) {
+  nf::register_mipnerf();
+  for (const std::string norm : {"none", "bn", "ln", "gn", "cn"}) {
+    auto f = nf::make_field(nf::mipnerf_config("small", norm));
+    auto cfg = f->config();
+    EXPECT_EQ(cfg["type"], "mipnerf");
+    EXPECT_EQ(cfg["norm"], norm);
+    auto g = nf::make_field(cfg);
+    EXPECT_EQ(g->config(), cfg) << norm;
+    EXPECT_EQ(f->in_dim(), nf::ipe_dim(0, 16) + nf::pos_enc_dim(3, 0, 4, true));  // 96 + 27
+    EXPECT_EQ(f->out_dim(), 4);
+    EXPECT_EQ(f->num_parameters(), g->num_parameters());
+    EXPECT_EQ(static_cast<int64_t>(f->norm_layers().size()), norm == "none" ? 0 : 4);
+    auto y = f->forward(at::randn({10, f->in_dim()}));
+    ASSERT_EQ(y.sizes(), (at::IntArrayRef{10, 4}));
+    EXPECT_TRUE((y.select(1, 3) >= 0).all().item<bool>());                      // density >= 0
+    EXPECT_TRUE((y.slice(1, 0, 3) >= -0.001).all().item<bool>() && (y.slice(1, 0, 3) <= 1.001).all().item<bool>());
+  }
+  // Full preset: 8 x 256, skip after layer 4 (layer 5 takes 256 + 96 inputs), view branch 128.
+  auto full = std::dynamic_pointer_cast<nf::MipNeRFImpl>(nf::make_field({{"type", "mipnerf"}, {"preset", "full"}}));
+  ASSERT_TRUE(full);
+  ASSERT_EQ(full->trunk.size(), 8u);
+  EXPECT_EQ(full->trunk[4]->weight.size(1), 256);
+  EXPECT_EQ(full->trunk[5]->weight.size(1), 256 + 96);
+  EXPECT_EQ(full->density_head->weight.size(1), 256);
+  EXPECT_EQ(full->view_layers[0]->weight.sizes(), (at::IntArrayRef{128, 256 + 27}));
+  // Explicit keys override the preset; unknown keys / bad norms name the key.
+  auto f2 = nf::make_field({{"type", "mipnerf"}, {"preset", "small"}, {"width", 48}});
+  EXPECT_EQ(f2->config()["width"], 48);
+  EXPECT_EQ(f2->config()["depth"], 4);
+  EXPECT_THROW(nf::make_field({{"type", "mipnerf"}, {"widht", 3}}), nf::ConfigError);
+  try {
+    nf::make_field({{"type", "mipnerf"}, {"norm", "xn"}});
+    FAIL();
+  } catch (const nf::ConfigError& e) {
+    EXPECT_NE(std::string(e.what()).find("'norm'"), std::string::npos) << e.what();
+  }
+}
+
+TEST(MipNeRF, PerPassCalibrationReproducesBatchMode) {
+  auto field = fresh("cn");
+  auto& m = nf::as_mipnerf(*field);
+  const int64_t D = m.ipe_dim(), V = m.view_dim();
+  auto xc = at::randn({300, D}), vc = at::randn({300, V});
+  auto xf = at::randn({300, D}) * 0.3 + 1.0, vf = at::randn({300, V});  // other statistics
+  c10::NoGradGuard ng;
+  auto [dc, rc] = m.forward_nerf(xc, vc, nf::NerfPass::Coarse);  // batch mode
+  auto [df, rf] = m.forward_nerf(xf, vf, nf::NerfPass::Fine);
+  m.calibrate_nerf([&] { m.forward_nerf(xc, vc, nf::NerfPass::Coarse); },
+                   [&] { m.forward_nerf(xf, vf, nf::NerfPass::Fine); });
+  ASSERT_TRUE(m.has_pass_stats());
+  EXPECT_FALSE(m.batch_dependent());
+  auto [dc2, rc2] = m.forward_nerf(xc, vc, nf::NerfPass::Coarse);  // frozen, coarse statistics
+  auto [df2, rf2] = m.forward_nerf(xf, vf, nf::NerfPass::Fine);    // frozen, fine statistics
+  EXPECT_TRUE(at::allclose(dc, dc2, 1e-4, 1e-5));
+  EXPECT_TRUE(at::allclose(rc, rc2, 1e-4, 1e-5));
+  EXPECT_TRUE(at::allclose(df, df2, 1e-4, 1e-5));
+  EXPECT_TRUE(at::allclose(rf, rf2, 1e-4, 1e-5));
+  // The passes really have different statistics: the fine ones on the coarse batch are wrong.
+  auto [dx, rx] = m.forward_nerf(xc, vc, nf::NerfPass::Fine);
+  EXPECT_FALSE(at::allclose(rc, rx, 1e-3, 1e-4));
+  // Frozen output of a row does not depend on the other rows.
+  auto [d1, r1] = m.forward_nerf(xc.slice(0, 0, 7), vc.slice(0, 0, 7), nf::NerfPass::Coarse);
+  EXPECT_TRUE(at::allclose(r1, rc2.slice(0, 0, 7), 1e-5, 1e-6));
+}
+
+TEST(NerfTask, FrozenRenderIndependentOfChunk) {
+  auto field = fresh("cn");
+  nf::NerfTask task(small_options(), c10::Device(c10::kCPU));
+  ASSERT_EQ(task.camera().H, kRes);
+  nf::Trainer t(field, task, train_opts(3, {}));
+  t.run();
+  auto& m = nf::as_mipnerf(*field);
+  auto pose = nf::orbit_poses(3, 4.0, 30.0)[1];
+  // Batch mode: chunking changes the image (the reason for frozen mode).
+  auto o = task.options();
+  o.chunk = 7;
+  auto b7 = nf::render_view(m, task.camera(), pose, o, c10::kCPU).rgb;
+  o.chunk = kRes * kRes;
+  auto ball = nf::render_view(m, task.camera(), pose, o, c10::kCPU).rgb;
+  EXPECT_GT((b7 - ball).abs().max().item<double>(), 1e-4);
+  // Frozen mode (calibrated per pass on a training batch): identical for any chunk size.
+  const auto mode = task.calibrate(*field);
+  EXPECT_NE(mode.find("frozen"), std::string::npos) << mode;
+  std::vector<at::Tensor> imgs;
+  for (int64_t chunk : {int64_t{7}, int64_t{64}, int64_t{kRes * kRes}}) {
+    o.chunk = chunk;
+    imgs.push_back(nf::render_view(m, task.camera(), pose, o, c10::kCPU).rgb);
+  }
+  EXPECT_LT((imgs[0] - imgs[2]).abs().max().item<double>(), 1e-5);
+  EXPECT_LT((imgs[1] - imgs[2]).abs().max().item<double>(), 1e-5);
+  // evaluate(): per-view metrics plus their means, and the mode it used.
+  auto r = task.evaluate(*field);
+  ASSERT_EQ(r["views"].size(), 2u);
+  EXPECT_NEAR(r["psnr"].get<double>(),
+              0.5 * (r["views"][0]["psnr"].get<double>() + r["views"][1]["psnr"].get<double>()), 1e-9);
+  EXPECT_NE(r["norm_mode"].get<std::string>().find("frozen"), std::string::npos);
+  auto out = nf_test::scratch("nerf_outputs");
+  task.write_outputs(*field, out.string());
+  EXPECT_TRUE(std::filesystem::exists(out / "compare_001.png"));
+  EXPECT_TRUE(std::filesystem::exists(out / "depth_000.png"));
+}
+
+TEST(NerfTask, TrainingLowersTheLoss) {
+  for (const std::string norm : {"none", "cn"}) {
+    auto field = fresh(norm);
+    nf::NerfTask task(small_options(), c10::Device(c10::kCPU));
+    auto before = task.evaluate(*field)["psnr"].get<double>();
+    nf::Trainer t(field, task, train_opts(40, {}, 5e-3));
+    t.run();
+    const auto& h = t.history();
+    double first = 0, last = 0;
+    for (int i = 0; i < 5; ++i) first += h[i].loss, last += h[h.size() - 1 - i].loss;
+    EXPECT_LT(last, 0.7 * first) << norm;
+    auto after = task.evaluate(*field)["psnr"].get<double>();
+    EXPECT_GT(after, before + 1.0) << norm;
+  }
+}
+
+TEST(NerfTask, ResumeEqualsUninterruptedRun) {
+  auto opts = small_options();
+  auto a = fresh("cn");
+  nf::NerfTask ta(opts, c10::kCPU);
+  nf::Trainer tra(a, ta, train_opts(6, nf_test::scratch("nerf_resume_a")));
+  tra.run();
+  auto dir = nf_test::scratch("nerf_resume_b");
+  {
+    auto b = fresh("cn");
+    nf::NerfTask tb(opts, c10::kCPU);
+    nf::Trainer trb(b, tb, train_opts(3, dir));
+    trb.run();
+  }
+  torch::manual_seed(999);  // the global RNG must not matter
+  auto c = fresh("cn");
+  nf::NerfTask tc(opts, c10::kCPU);
+  auto o = train_opts(6, dir);
+  o.resume = true;
+  nf::Trainer trc(c, tc, o);
+  trc.run();
+  EXPECT_EQ(trc.step(), 6);
+  auto pa = a->named_parameters(), pc = c->named_parameters();
+  for (const auto& kv : pa) EXPECT_TRUE(at::equal(kv.value(), pc[kv.key()])) << kv.key();
+  EXPECT_DOUBLE_EQ(tra.history().back().loss, trc.history().back().loss);
+  // Different steps draw different rays; the same step draws the same ones.
+  EXPECT_TRUE(at::equal(ta.batch_indices(4), tc.batch_indices(4)));
+  EXPECT_FALSE(at::equal(ta.batch_indices(4), ta.batch_indices(5)));
+}
+
+TEST(NerfTask, PosesAndErrors) {
+  // Orbit cameras look at the origin from the given radius/elevation.
+  auto p = nf::orbit_poses(4, 4.0, 30.0);
+  for (int k = 0; k < 4; ++k) {
+    auto pos = p[k].slice(0, 0, 3).select(1, 3);
+    EXPECT_NEAR(pos.norm().item<double>(), 4.0, 1e-5);
+    EXPECT_NEAR(pos[2].item<double>(), 2.0, 1e-5);
+    auto look = -p[k].slice(0, 0, 3).select(1, 2);
+    EXPECT_NEAR((look + pos / 4.0).abs().max().item<double>(), 0.0, 1e-5);
+  }
+  auto dir = nf_test::scratch("nerf_poses");
+  std::ofstream(dir / "bad.json") << "[[1, 2], 3]";
+  try {
+    nf::load_pose_list(dir / "bad.json");
+    FAIL();
+  } catch (const std::exception& e) {
+    EXPECT_NE(std::string(e.what()).find("bad.json: entry 0"), std::string::npos) << e.what();
+  }
+  auto o = small_options();
+  o.scene = (dir / "missing").string();
+  EXPECT_THROW({ nf::NerfTask t(o, c10::kCPU); }, std::runtime_error);
+  struct Plain : nf::FieldImpl {
+    torch::Tensor forward(torch::Tensor x) override { return x; }
+    nlohmann::json config() const override { return {{"type", "plain"}}; }
+    int64_t in_dim() const override { return 3; }
+    int64_t out_dim() const override { return 3; }
+  } plain;
+  EXPECT_THROW(nf::as_mipnerf(plain), std::runtime_error);
+}
+
+namespace {
+struct CliRun {
+  int code;
+  std::string output;
+};
+CliRun run_cli(const std::string& args) {
+  CliRun r{0, ""};
+  FILE* p = popen(((nf_test::binary_dir() / "normfield").string() + " " + args + " 2>&1").c_str(), "r");
+  std::array<char, 4096> buf{};
+  while (fgets(buf.data(), buf.size(), p)) r.output += buf.data();
+  const int status = pclose(p);
+  r.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  return r;
+}
+}  // namespace
+
+TEST(NerfCli, OneLineErrors) {
+  if (!std::filesystem::exists((nf_test::binary_dir() / "normfield").string())) GTEST_SKIP() << "normfield not built";
+  auto dir = nf_test::scratch("nerf_cli");
+  auto expect_error = [](const CliRun& r, const std::string& needle) {
+    EXPECT_EQ(r.code, 1) << r.output;
+    EXPECT_NE(r.output.find("normfield: error: "), std::string::npos) << r.output;
+    EXPECT_NE(r.output.find(needle), std::string::npos) << r.output;
+    EXPECT_LE(std::count(r.output.begin(), r.output.end(), '\n'), 1) << r.output;
+  };
+  expect_error(run_cli("nerf train --scene /nonexistent/lego --quiet --out " + dir.string()), "/nonexistent/lego");
+  expect_error(run_cli("nerf train --scene " + dir.string() + " --config no_such_cfg --quiet"), "no_such_cfg");
+  expect_error(run_cli("nerf eval --checkpoint /nonexistent/c.pt --out " + dir.string()), "/nonexistent/c.pt");
+}
+
+TEST(NerfCli, TrainEvalRenderSmoke) {
+  if (!std::filesystem::exists((nf_test::binary_dir() / "normfield").string())) GTEST_SKIP() << "normfield not built";
+  auto out = nf_test::scratch("nerf_cli_run");
+  auto r = run_cli("nerf train --scene " + sphere_scene().string() +
+                   " --config mipnerf_small_cn --iters 3 --batch 64 --n-coarse 8 --n-fine 8 --quiet --out " +
+                   out.string());
+  ASSERT_EQ(r.code, 0) << r.output;
+  EXPECT_TRUE(std::filesystem::exists(out / "results.json"));
+  EXPECT_TRUE(std::filesystem::exists(out / "compare_000.png"));
+  auto ev = run_cli("nerf eval --checkpoint " + (out / "checkpoint.pt").string() + " --max-views 1 --out " +
+                    (out / "eval").string());
+  ASSERT_EQ(ev.code, 0) << ev.output;
+  EXPECT_NE(ev.output.find("stored in the checkpoint"), std::string::npos) << ev.output;
+  auto rd = run_cli("nerf render --checkpoint " + (out / "checkpoint.pt").string() + " --frames 2 --out " +
+                    (out / "orbit").string());
+  ASSERT_EQ(rd.code, 0) << rd.output;
+  EXPECT_TRUE(std::filesystem::exists(out / "orbit" / "frame_001.png"));
+}
