@@ -1,3 +1,4 @@
+#include <c10/core/GradMode.h>
 #include "fields/norm.h"
 
 #include <ATen/ATen.h>
@@ -85,7 +86,7 @@ void NormImpl::end_calibration() {
   calibrating_ = false;
   const auto k = options.kind();
   if (k == NormKind::None || k == NormKind::Layer || acc_count_ == 0) return;
-  torch::NoGradGuard ng;
+  c10::NoGradGuard ng;
   auto mean = acc_sum_ / acc_count_;
   torch::Tensor var;
   if (k == NormKind::Batch) {
@@ -101,7 +102,7 @@ void NormImpl::end_calibration() {
 void NormImpl::observe(const torch::Tensor& x) {
   const auto k = options.kind();
   if (k == NormKind::None || k == NormKind::Layer) return;
-  torch::NoGradGuard ng;
+  c10::NoGradGuard ng;
   auto xd = x.detach().to(torch::kDouble);
   const double rows = static_cast<double>(x.size(0));
   torch::Tensor s, ss;
