@@ -102,34 +102,28 @@ void NormImpl::end_calibration() {
 void NormImpl::observe(const torch::Tensor& x) {
   const auto k = options.kind();
   if (k == NormKind::None || k == NormKind::Layer) return;
+  const double m = options.momentum();
+  if (!calibrating_ && (m <= 0 || !is_training())) return;
   c10::NoGradGuard ng;
-  auto xd = x.detach().to(torch::kDouble);
   const double rows = static_cast<double>(x.size(0));
-  torch::Tensor s, ss;
-  double n;
-  if (k == NormKind::Global) {
-    s = xd.sum().reshape({1});
-    ss = xd.pow(2).sum().reshape({1});
-    n = static_cast<double>(x.numel());
-  } else {
-    s = xd.sum(0);
-    ss = xd.pow(2).sum(0);
-    n = rows;
-  }
+  const double n = k == NormKind::Global ? static_cast<double>(x.numel()) : rows;
   if (calibrating_) {
+    // Exact pooling over calibration chunks: sums in double.
+    auto xd = x.detach().to(torch::kDouble);
+    auto s = k == NormKind::Global ? xd.sum().reshape({1}) : xd.sum(0);
+    auto ss = k == NormKind::Global ? xd.pow(2).sum().reshape({1}) : xd.pow(2).sum(0);
     acc_sum_ = acc_sum_.defined() ? acc_sum_ + s : s;
     acc_sumsq_ = acc_sumsq_.defined() ? acc_sumsq_ + ss : ss;
     acc_count_ += n;
     acc_rows_ += rows;
     return;
   }
-  const double m = options.momentum();
-  if (m <= 0 || !is_training()) return;
-  auto mean = s / n;
-  auto var = k == NormKind::Batch ? (ss / n - mean * mean).clamp_min(0)
-                                  : ((ss - n * mean * mean) / std::max(n - 1, 1.0)).clamp_min(0);
-  mean = mean.to(frozen_mean.scalar_type());
-  var = var.to(frozen_var.scalar_type());
+  // Running estimate: one fused var_mean pass in the input's precision (the EMA needs no more).
+  const bool unbiased = k != NormKind::Batch;
+  auto vm = k == NormKind::Global ? at::var_mean(x.detach(), unbiased) : at::var_mean(x.detach(), at::IntArrayRef{0}, unbiased);
+  auto var = std::get<0>(vm).reshape(frozen_var.sizes()).to(frozen_var.scalar_type());
+  auto mean = std::get<1>(vm).reshape(frozen_mean.sizes()).to(frozen_mean.scalar_type());
+  if (unbiased && n < 2) var = at::zeros_like(var);  // max(n-1, 1) denominator: one sample has variance 0
   // No host sync: the first observation replaces the initial values, later ones are blended.
   auto seen = (frozen_count > 0).to(frozen_mean.scalar_type());
   const auto keep = seen * (1 - m);
