@@ -223,7 +223,7 @@ bool plot_heatmaps(const fs::path& png, const std::vector<HeatmapPanel>& panels,
       // one colour bar label per row (at its last panel), so labels do not run into the next panel
       const bool row_end = static_cast<int>(k % cols) == cols - 1 || k + 1 == panels.size();
       f << "set cblabel " << (row_end ? quote_gp(o.cblabel) : std::string("\"\"")) << "\n";
-      f << "set xtics " << nice_step(p.x.back() - p.x.front(), 4) << "\n";
+      f << "set xtics " << nice_step(p.x.back() - p.x.front(), 3) << "\n";
       f << "set xrange [" << p.x.front() - dx / 2 << ":" << p.x.back() + dx / 2 << "]\n";
       f << "set yrange [" << p.y.front() - dy / 2 << ":" << p.y.back() + dy / 2 << "]\n";
       f << "plot " << quote_gp(dat.string()) << " index " << k << " using 1:2:(($3 < " << o.zmin << ") ? "
