@@ -85,7 +85,6 @@ struct Loaded {
 };
 
 Loaded load_nerf_checkpoint(const ViewFlags& v, const c10::Device& device) {
-  register_mipnerf();
   Loaded l;
   l.field = load_field(v.checkpoint, &l.meta);
   as_mipnerf(*l.field, v.checkpoint);
@@ -128,7 +127,6 @@ int run_train(Train& st, CLI::App* sub) {
   if (st.flags.lr <= 0) st.flags.lr = 5e-4;  // mip-NeRF's lr_init
   require_scene(st.scene);
   auto device = st.flags.setup();
-  register_mipnerf();
   auto field_cfg = cfg.contains("field") ? cfg["field"] : mipnerf_config("small");
   if (!st.norm.empty()) field_cfg["norm"] = st.norm;
   auto o = NerfOptions::from_json(cfg.value("nerf", nlohmann::json::object()), st.flags.config_path);

@@ -182,8 +182,8 @@ nlohmann::json mipnerf_config(const std::string& preset, const std::string& norm
   return c;
 }
 
-void register_mipnerf() {
-  FieldRegistry::global().add(
+void register_mipnerf(FieldRegistry& registry) {
+  registry.add(
       "mipnerf",
       {"preset", "depth", "width", "skip", "norm", "norm_eps", "norm_momentum", "norm_fused", "norm_view",
        "view_width", "view_depth", "ipe_min_deg", "ipe_max_deg", "view_max_deg", "density_bias", "rgb_padding"},
@@ -219,10 +219,6 @@ void register_mipnerf() {
         return std::make_shared<MipNeRFImpl>(o);
       },
       "mip-NeRF MLP (IPE input, skip at layer 4, density + view-dependent rgb; optional BN/LN/GN/CN)");
-}
-
-namespace {
-const bool kRegistered = (register_mipnerf(), true);
 }
 
 }  // namespace nf

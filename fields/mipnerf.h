@@ -97,8 +97,8 @@ TORCH_MODULE(MipNeRF);
 // (4 x 64, skip 2, view 32: CPU-sized), with `norm` ("none", "bn", "ln", "gn", "cn").
 nlohmann::json mipnerf_config(const std::string& preset, const std::string& norm = "none");
 
-// Registers "mipnerf" in FieldRegistry::global() (idempotent). Also done by a static initializer of
-// mipnerf.cpp; call it explicitly where the object file might not be linked otherwise.
-void register_mipnerf();
+class FieldRegistry;
+// Adds type "mipnerf" (called by FieldRegistry::global() with the other built-in types).
+void register_mipnerf(FieldRegistry& registry);
 
 }  // namespace nf

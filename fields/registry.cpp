@@ -5,6 +5,7 @@
 
 #include "fields/config.h"
 #include "fields/mfn.h"
+#include "fields/mipnerf.h"
 #include "fields/mlp.h"
 #include "fields/siren.h"
 #include "fields/wire.h"
@@ -18,10 +19,11 @@ std::string join(const std::vector<std::string>& v) {
   return s;
 }
 
-const std::vector<std::string> kCommon{"in_dim", "out_dim", "hidden_layers", "width"};
-
 std::vector<std::string> with_common(std::vector<std::string> extra) {
-  extra.insert(extra.begin(), kCommon.begin(), kCommon.end());
+  // Function-local (not a namespace-scope vector): other files may register fields during static
+  // initialisation, before this file's globals exist.
+  static const char* const kCommon[] = {"in_dim", "out_dim", "hidden_layers", "width"};
+  extra.insert(extra.begin(), std::begin(kCommon), std::end(kCommon));
   return extra;
 }
 
@@ -87,6 +89,7 @@ FieldRegistry& FieldRegistry::global() {
   static FieldRegistry* r = [] {
     auto* reg = new FieldRegistry();
     register_builtins(*reg);
+    register_mipnerf(*reg);
     return reg;
   }();
   return *r;

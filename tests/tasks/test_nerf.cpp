@@ -105,7 +105,6 @@ nf::TrainOptions train_opts(int64_t iters, const std::filesystem::path& dir, dou
 }  // namespace
 
 TEST(MipNeRF, ConfigRoundTripAndShapes) {
-  nf::register_mipnerf();
   for (const std::string norm : {"none", "bn", "ln", "gn", "cn"}) {
     auto f = nf::make_field(nf::mipnerf_config("small", norm));
     auto cfg = f->config();
