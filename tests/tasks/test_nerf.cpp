@@ -286,9 +286,17 @@ struct CliRun {
   int code;
   std::string output;
 };
+// The normfield binary: $NF_BINARY_DIR/normfield, else next to the tests/ folder of this executable.
+std::filesystem::path normfield_exe() {
+  auto p = nf_test::binary_dir() / "normfield";
+  if (std::filesystem::exists(p)) return p;
+  std::error_code ec;
+  auto exe = std::filesystem::read_symlink("/proc/self/exe", ec);
+  return ec ? p : exe.parent_path().parent_path() / "normfield";
+}
 CliRun run_cli(const std::string& args) {
   CliRun r{0, ""};
-  FILE* p = popen(((nf_test::binary_dir() / "normfield").string() + " " + args + " 2>&1").c_str(), "r");
+  FILE* p = popen((normfield_exe().string() + " " + args + " 2>&1").c_str(), "r");
   std::array<char, 4096> buf{};
   while (fgets(buf.data(), buf.size(), p)) r.output += buf.data();
   const int status = pclose(p);
@@ -298,7 +306,7 @@ CliRun run_cli(const std::string& args) {
 }  // namespace
 
 TEST(NerfCli, OneLineErrors) {
-  if (!std::filesystem::exists((nf_test::binary_dir() / "normfield").string())) GTEST_SKIP() << "normfield not built";
+  if (!std::filesystem::exists(normfield_exe())) GTEST_SKIP() << "normfield not built";
   auto dir = nf_test::scratch("nerf_cli");
   auto expect_error = [](const CliRun& r, const std::string& needle) {
     EXPECT_EQ(r.code, 1) << r.output;
@@ -312,7 +320,7 @@ TEST(NerfCli, OneLineErrors) {
 }
 
 TEST(NerfCli, TrainEvalRenderSmoke) {
-  if (!std::filesystem::exists((nf_test::binary_dir() / "normfield").string())) GTEST_SKIP() << "normfield not built";
+  if (!std::filesystem::exists(normfield_exe())) GTEST_SKIP() << "normfield not built";
   auto out = nf_test::scratch("nerf_cli_run");
   auto r = run_cli("nerf train --scene " + sphere_scene().string() +
                    " --config mipnerf_small_cn --iters 3 --batch 64 --n-coarse 8 --n-fine 8 --quiet --out " +
