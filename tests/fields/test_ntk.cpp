@@ -5,7 +5,6 @@
 #include <gtest/gtest.h>
 #include <torch/autograd.h>
 
-#include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
