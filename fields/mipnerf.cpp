@@ -97,8 +97,9 @@ std::pair<torch::Tensor, torch::Tensor> MipNeRFImpl::forward_nerf(const torch::T
               viewdir_enc.sizes());
   auto norms = all_norms();
   // Coarse statistics apply in frozen mode (not while calibrating: that measures batch statistics).
-  bool use_coarse = pass == NerfPass::Coarse && !norms.empty() && has_pass_stats();
+  bool use_coarse = pass == NerfPass::Coarse && !norms.empty();
   for (auto& n : norms) use_coarse = use_coarse && n->mode() == NormMode::Frozen && !n->calibrating();
+  use_coarse = use_coarse && has_pass_stats();  // last: reading the flag syncs with the device
   CoarseStatsGuard guard(*this, norms, use_coarse);
 
   const auto& o = options;

@@ -275,16 +275,19 @@ at::Tensor NerfTask::batch_indices(int64_t step) const {
   return at::randint(rays_.size(), {options_.batch}, gen, at::TensorOptions().dtype(at::kLong));
 }
 
-StepResult NerfTask::step(FieldImpl& field, int64_t step) {
+NerfRays NerfTask::render_step(FieldImpl& field, int64_t step) {
   auto& m = as_mipnerf(field);
-  for (auto& n : m.norm_layers())  // training always normalises with the batch's own statistics
-    if (n->mode() != NormMode::Batch) n->set_mode(NormMode::Batch);
   const auto idx = batch_indices(step).to(device_);
-  const Rays rays = rays_.index(idx);
-  const at::Tensor target = rgb_.index_select(0, idx);
   // Jitter: its own generator, seeded from (seed, step) (a device's default generator is re-seeded).
   auto gen = seeded_generator(device_, step_seed(options_.seed, step) ^ 0x9E3779B97F4A7C15ULL);
-  auto r = render_rays(m, rays, options_, /*randomized=*/true, gen);
+  return render_rays(m, rays_.index(idx), options_, /*randomized=*/true, gen);
+}
+
+StepResult NerfTask::step(FieldImpl& field, int64_t step) {
+  for (auto& n : field.norm_layers())  // training always normalises with the batch's own statistics
+    if (n->mode() != NormMode::Batch) n->set_mode(NormMode::Batch);
+  auto r = render_step(field, step);
+  const at::Tensor target = rgb_.index_select(0, batch_indices(step).to(device_));
   auto loss_c = mse(r.coarse.rgb, target), loss_f = mse(r.fine.rgb, target);
   auto loss = options_.coarse_loss_mult * loss_c + loss_f;
   const double mf = loss_f.item<double>(), mc = loss_c.item<double>();
@@ -298,30 +301,25 @@ std::string NerfTask::calibrate(FieldImpl& field, int64_t calib_step) {
     return m.norm_layers().empty() ? "none" : "per-sample norm (no batch statistics)";
   }
   if (calib_step < 0) calib_step = kCalibStep;
-  std::vector<NerfRays> coarse(options_.calib_batches);
   std::vector<Rays> rays(options_.calib_batches);
+  std::vector<at::Tensor> vencs(options_.calib_batches), t_fine(options_.calib_batches);
   const at::Tensor bg = options_.white_bkgd ? at::ones({3}, rays_.origins.options()) : at::zeros({3}, rays_.origins.options());
-  std::vector<at::Generator> gens;
-  std::vector<at::Tensor> vencs;
   const int vmax = static_cast<int>(m.options.view_max_deg());
   m.calibrate_nerf(
-      [&] {
+      [&] {  // coarse passes (calibrating); the fine samples are drawn right after each, as in step()
         for (int b = 0; b < options_.calib_batches; ++b) {
           const auto step = calib_step + b;
           const auto idx = batch_indices(step).to(device_);
           rays[b] = rays_.index(idx);
-          gens.push_back(seeded_generator(device_, step_seed(options_.seed, step) ^ 0x9E3779B97F4A7C15ULL));
-          vencs.push_back(pos_enc(rays[b].viewdirs, 0, vmax, true));
-          coarse[b].t_coarse = sample_stratified(rays[b], options_.n_coarse, true, gens[b], options_.lindisp);
-          coarse[b].coarse = nerf_pass(m, rays[b], coarse[b].t_coarse, vencs[b], bg, NerfPass::Coarse);
+          auto gen = seeded_generator(device_, step_seed(options_.seed, step) ^ 0x9E3779B97F4A7C15ULL);
+          vencs[b] = pos_enc(rays[b].viewdirs, 0, vmax, true);
+          auto t = sample_stratified(rays[b], options_.n_coarse, true, gen, options_.lindisp);
+          auto coarse = nerf_pass(m, rays[b], t, vencs[b], bg, NerfPass::Coarse);
+          t_fine[b] = sample_pdf(t, coarse.weights, options_.n_fine, true, gen, options_.resample_padding);
         }
       },
-      [&] {
-        for (int b = 0; b < options_.calib_batches; ++b) {
-          auto t = sample_pdf(coarse[b].t_coarse, coarse[b].coarse.weights, options_.n_fine, true, gens[b],
-                              options_.resample_padding);
-          nerf_pass(m, rays[b], t, vencs[b], bg, NerfPass::Fine);
-        }
+      [&] {  // fine passes (calibrating)
+        for (int b = 0; b < options_.calib_batches; ++b) nerf_pass(m, rays[b], t_fine[b], vencs[b], bg, NerfPass::Fine);
       },
       options_.batch * options_.n_coarse, options_.batch * options_.n_fine);
   std::ostringstream s;

@@ -111,6 +111,9 @@ class NerfTask : public Task {
   std::string calibrate(FieldImpl& field, int64_t calib_step = -1);
   // Training batch of step `step`: ray indices [batch] (int64, on the CPU).
   at::Tensor batch_indices(int64_t step) const;
+  // Both passes over the rays of step `step`, with that step's jitter, in the field's current norm
+  // mode (step() = batch mode + this + the loss).
+  NerfRays render_step(FieldImpl& field, int64_t step);
 
   const NerfCamera& camera() const { return camera_; }
   const NerfOptions& options() const { return options_; }

@@ -206,6 +206,27 @@ TEST(NerfTask, FrozenRenderIndependentOfChunk) {
   EXPECT_TRUE(std::filesystem::exists(out / "depth_000.png"));
 }
 
+TEST(NerfTask, CalibrationUsesTheSamplesTrainingSees) {
+  // Calibrating on the batch of step s makes frozen mode reproduce batch mode on that step exactly
+  // (rays, coarse jitter, fine samples from the coarse weights), for both passes.
+  auto field = fresh("cn");
+  nf::NerfTask task(small_options(), c10::kCPU);
+  nf::Trainer t(field, task, train_opts(2, {}));
+  t.run();
+  c10::NoGradGuard ng;
+  auto batch = task.render_step(*field, 7);
+  task.calibrate(*field, 7);
+  auto frozen = task.render_step(*field, 7);
+  EXPECT_TRUE(at::equal(batch.t_fine, frozen.t_fine) || at::allclose(batch.t_fine, frozen.t_fine, 1e-5, 1e-6));
+  EXPECT_TRUE(at::allclose(batch.coarse.rgb, frozen.coarse.rgb, 1e-4, 1e-5));
+  EXPECT_TRUE(at::allclose(batch.fine.rgb, frozen.fine.rgb, 1e-4, 1e-5));
+  // Another step's batch is not reproduced exactly (its statistics differ).
+  auto b8 = task.render_step(*field, 8);
+  field->set_norm_mode(nf::NormMode::Batch);
+  auto b8b = task.render_step(*field, 8);
+  EXPECT_FALSE(at::allclose(b8.fine.rgb, b8b.fine.rgb, 1e-6, 1e-7));
+}
+
 TEST(NerfTask, TrainingLowersTheLoss) {
   for (const std::string norm : {"none", "cn"}) {
     auto field = fresh(norm);
