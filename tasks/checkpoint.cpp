@@ -20,10 +20,13 @@ std::string read_string(torch::serialize::InputArchive& a, const std::string& ke
   return v.toStringRef();
 }
 
-void open_archive(torch::serialize::InputArchive& a, const std::filesystem::path& path) {
+// Tensors are mapped to the device of the field they are loaded into (a CUDA checkpoint loads on a
+// CPU-only machine).
+void open_archive(torch::serialize::InputArchive& a, const std::filesystem::path& path,
+                  c10::optional<c10::Device> device = c10::nullopt) {
   if (!std::filesystem::exists(path)) throw std::runtime_error(path.string() + ": no such checkpoint file");
   try {
-    a.load_from(path.string());
+    a.load_from(path.string(), device);
   } catch (const std::exception&) {
     throw std::runtime_error(path.string() + ": not a normfield checkpoint or corrupt");
   }
@@ -73,7 +76,8 @@ CheckpointMeta read_checkpoint_meta(const std::filesystem::path& path) {
 
 void load_checkpoint(const std::filesystem::path& path, FieldImpl& field, torch::optim::Optimizer* optimizer) {
   torch::serialize::InputArchive a;
-  open_archive(a, path);
+  auto params = field.parameters();
+  open_archive(a, path, params.empty() ? c10::Device(c10::kCPU) : params.front().device());
   torch::serialize::InputArchive model;
   if (!a.try_read("model", model)) throw std::runtime_error(path.string() + ": checkpoint has no model");
   try {

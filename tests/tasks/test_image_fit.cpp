@@ -12,12 +12,13 @@
 #include "tasks/image_fit.h"
 
 namespace {
-double fit_psnr(const at::Tensor& img, const std::string& method, int64_t iters, const std::string& arch) {
+double fit_psnr(const at::Tensor& img, const std::string& method, int64_t iters, const std::string& arch,
+                double lr_plain = 2e-4) {
   torch::manual_seed(0);
   auto [L, W] = nf::parse_arch(arch);
   nf::TrainOptions o;
   o.iters = iters;
-  o.lr.lr = nf::method_has_norm(method) ? 1e-2 : 2e-4;
+  o.lr.lr = nf::method_has_norm(method) ? 1e-2 : lr_plain;
   o.progress = false;
   auto r = nf::fit_image(img, nf::method_config(method, 2, img.size(2), L, W), o, {}, at::kCPU, "test");
   return r.metrics["psnr"].get<double>();
@@ -27,8 +28,9 @@ double fit_psnr(const at::Tensor& img, const std::string& method, int64_t iters,
 TEST(ImageFit, EveryMethodImprovesOnASyntheticImage) {
   auto img = nf::smooth_pattern(24, 24);
   for (const auto& m : nf::method_names()) {
-    const double before = fit_psnr(img, m, 0, "3x24");
-    const double after = fit_psnr(img, m, 60, "3x24");
+    // A short run: methods without a norm get lr 1e-3 here (the paper's 2e-4 needs thousands of steps).
+    const double before = fit_psnr(img, m, 0, "3x24", 1e-3);
+    const double after = fit_psnr(img, m, 100, "3x24", 1e-3);
     EXPECT_GT(after, before + 1.0) << m << ": " << before << " -> " << after;
   }
 }

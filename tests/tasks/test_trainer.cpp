@@ -39,13 +39,14 @@ TEST(Trainer, ResumeEqualsUninterruptedRun) {
     nf::ImageTask task_a(img, topts);
     nf::Trainer ta(a, task_a, options(20, nf_test::scratch("resume_a")));
     ta.run();
-    // Interrupted: 12 steps, checkpoint, new process state, resume to 20.
+    // Interrupted: 12 of 20 steps (same schedule), checkpoint, new objects, resume to 20.
     auto dir = nf_test::scratch("resume_b");
     {
       auto b = fresh(method);
       nf::ImageTask task_b(img, topts);
-      nf::Trainer tb(b, task_b, options(12, dir));
-      tb.run();
+      nf::Trainer tb(b, task_b, options(20, dir));
+      tb.run_steps(12);
+      tb.save(tb.checkpoint_path());
     }
     torch::manual_seed(12345);  // a different global RNG state must not matter
     auto c = fresh(method);
