@@ -138,12 +138,13 @@ torch::Tensor NormImpl::forward(const torch::Tensor& x) {
   const auto k = options.kind();
   const double eps = options.eps();
   if (k == NormKind::None) return x;
-  if (k == NormKind::Layer) return ref::layer_norm(x, weight, bias, eps);
+  // BN and LN: torch's own fused kernels (identical formulas; tests compare them with nf::ref::).
+  if (k == NormKind::Layer) return at::layer_norm(x, {options.channels()}, weight, bias, eps, /*cudnn=*/true);
   const bool fused = options.fused() && fused_norm_supported(x);
   if (options.mode() == NormMode::Batch || calibrating_) {
     observe(x);
     switch (k) {
-      case NormKind::Batch: return ref::batch_norm(x, weight, bias, eps);
+      case NormKind::Batch: return at::batch_norm(x, weight, bias, {}, {}, /*training=*/true, 0.0, eps, true);
       case NormKind::Global:
         return fused ? global_norm_fused(x, weight, bias, eps) : ref::global_norm(x, weight, bias, eps);
       case NormKind::Cross:
@@ -154,7 +155,9 @@ torch::Tensor NormImpl::forward(const torch::Tensor& x) {
   TORCH_CHECK(has_frozen_stats(), "nf::Norm(", to_string(k),
               ") in frozen mode has no statistics: train with momentum > 0 or calibrate first");
   switch (k) {
-    case NormKind::Batch: return ref::batch_norm_frozen(x, weight, bias, frozen_mean, frozen_var, eps);
+    case NormKind::Batch:
+      return at::batch_norm(x, weight, bias, frozen_mean.to(x.scalar_type()), frozen_var.to(x.scalar_type()),
+                            /*training=*/false, 0.0, eps, true);
     case NormKind::Global:
       return fused ? global_norm_frozen_fused(x, weight, bias, frozen_mean, frozen_var, eps)
                    : ref::global_norm_frozen(x, weight, bias, frozen_mean, frozen_var, eps);
