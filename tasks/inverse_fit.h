@@ -19,7 +19,8 @@ struct InverseFitResult {
   std::vector<LogRecord> history;
 };
 
-// Trains a fresh field (make_field(field_config), on device) on the task, evaluates it and, when
+// The driver shared by every task (fit_image, fit-ct, fit-mri use it): trains a fresh field
+// (make_field(field_config), on device) on the task, evaluates it and, when
 // opts.out_dir is set, writes checkpoint.pt (with the calibrated statistics), metrics.jsonl, the
 // task's PNGs and results.json. The task must already live on `device`.
 InverseFitResult fit_inverse(Task& task, const nlohmann::json& field_config, const TrainOptions& opts,
