@@ -6,7 +6,7 @@
 #include "app/train_flags.h"
 #include "datasets/ct_data.h"
 #include "tasks/ct_task.h"
-#include "tasks/inverse_fit.h"
+#include "tasks/fit.h"
 
 namespace nf::app {
 namespace {
@@ -51,7 +51,7 @@ Command reg([](CLI::App& app) {
     CtTask task(gt.to(device), topts, image);
     auto field_cfg = field_config_for(st->flags, cfg, 2, 1);
     auto opts = st->flags.train_options("fit-ct " + st->flags.method);
-    auto r = fit_inverse(task, field_cfg, opts, device, [&](FieldImpl& f) { return task.reconstruct(f); });
+    auto r = fit_task(task, field_cfg, opts, device, [&](FieldImpl& f) { return task.reconstruct(f); });
     const auto& m = r.metrics;
     std::printf("%s %s: PSNR %.2f dB  SSIM %.4f  (FBP baseline: PSNR %.2f dB  SSIM %.4f)\n",
                 st->flags.method.c_str(), st->flags.arch.c_str(), m["psnr"].get<double>(), m["ssim"].get<double>(),

@@ -5,7 +5,7 @@
 #include "app/commands.h"
 #include "app/train_flags.h"
 #include "datasets/mri_data.h"
-#include "tasks/inverse_fit.h"
+#include "tasks/fit.h"
 #include "tasks/mri_task.h"
 
 namespace nf::app {
@@ -57,7 +57,7 @@ Command reg([](CLI::App& app) {
     MriTask task(vol.to(device), topts, source);
     auto field_cfg = field_config_for(st->flags, cfg, 3, 1);
     auto opts = st->flags.train_options("fit-mri " + st->flags.method);
-    auto r = fit_inverse(task, field_cfg, opts, device, [&](FieldImpl& f) { return task.reconstruct(f); });
+    auto r = fit_task(task, field_cfg, opts, device, [&](FieldImpl& f) { return task.reconstruct(f); });
     const auto& m = r.metrics;
     std::printf("%s %s: PSNR %.2f dB  SSIM %.4f  (zero-filled baseline: PSNR %.2f dB  SSIM %.4f)\n",
                 st->flags.method.c_str(), st->flags.arch.c_str(), m["psnr"].get<double>(), m["ssim"].get<double>(),

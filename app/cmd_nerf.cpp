@@ -3,6 +3,7 @@
 //   normfield nerf train  --scene DIR --config mipnerf_small_cn [--iters N] [--out DIR]
 //   normfield nerf eval   --checkpoint C [--scene DIR] [--split test] [--max-views K] [--out DIR]
 //   normfield nerf render --checkpoint C --path orbit --frames N --out DIR   (or --path poses.json)
+//   normfield nerf batch-eval --scenes DIR[,DIR] --configs A,B [--seeds 0,1]   (app/cmd_nerf_batch.cpp)
 #include <chrono>
 #include <cstdlib>
 #include <cstdio>
@@ -11,6 +12,7 @@
 #include <map>
 
 #include "app/commands.h"
+#include "app/nerf_setup.h"
 #include "app/train_flags.h"
 #include "datasets/image_io.h"
 #include "fields/config.h"
@@ -18,6 +20,7 @@
 #include "fields/registry.h"
 #include "normfield/version.h"
 #include "tasks/checkpoint.h"
+#include "tasks/fit.h"
 #include "tasks/nerf_task.h"
 #include "tasks/trainer.h"
 
@@ -25,36 +28,6 @@ namespace nf::app {
 namespace {
 
 namespace fs = std::filesystem;
-
-// The repository's assets/: $NORMFIELD_ASSETS, else <exe>/../assets or <exe>/../../assets, else ./assets.
-fs::path assets_root() {
-  if (const char* env = std::getenv("NORMFIELD_ASSETS"); env && *env) return env;
-  std::error_code ec;
-  const fs::path exe = fs::read_symlink("/proc/self/exe", ec);
-  if (!ec)
-    for (const auto& p : {exe.parent_path().parent_path() / "assets", exe.parent_path().parent_path().parent_path() / "assets"})
-      if (fs::is_directory(p / "configs")) return p;
-  return fs::current_path() / "assets";
-}
-
-// --config: an existing file, else a name in assets/configs/nerf (".json" optional).
-fs::path resolve_nerf_config(const std::string& name) {
-  if (fs::is_regular_file(name)) return name;
-  const std::string file = fs::path(name).extension() == ".json" ? name : name + ".json";
-  const fs::path dirs[] = {assets_root() / "configs/nerf", fs::path("assets/configs/nerf")};
-  for (const auto& d : dirs)
-    if (fs::is_regular_file(d / file)) return d / file;
-  std::string avail;
-  if (fs::is_directory(dirs[0]))
-    for (const auto& e : fs::directory_iterator(dirs[0]))
-      if (e.path().extension() == ".json") avail += (avail.empty() ? "" : ", ") + e.path().stem().string();
-  throw std::runtime_error("--config " + name + ": no such file or config in assets/configs/nerf (available: " +
-                           avail + ")");
-}
-
-void require_scene(const std::string& scene) {
-  if (!fs::is_directory(scene)) throw std::runtime_error("--scene " + scene + ": no such scene folder");
-}
 
 c10::Device pick_device(const std::string& device, int threads) {
   TrainFlags f;
@@ -97,9 +70,8 @@ Loaded load_nerf_checkpoint(const ViewFlags& v, const c10::Device& device) {
 
 struct Train {
   TrainFlags flags;
-  std::string scene, norm;
-  int64_t batch = 0, n_coarse = 0, n_fine = 0, chunk = 0;
-  int downscale = 0, max_views = -2, max_train_frames = -2;
+  std::string scene;
+  NerfOverrides overrides;
 };
 
 struct Eval {
@@ -124,52 +96,19 @@ std::map<CLI::App*, std::function<int()>>& nerf_actions() {
 int run_train(Train& st, CLI::App* sub) {
   st.flags.config_path = resolve_nerf_config(st.flags.config_path).string();
   auto cfg = st.flags.apply_config(sub);
-  if (st.flags.lr <= 0) st.flags.lr = 5e-4;  // mip-NeRF's lr_init
   require_scene(st.scene);
   auto device = st.flags.setup();
-  auto field_cfg = cfg.contains("field") ? cfg["field"] : mipnerf_config("small");
-  if (!st.norm.empty()) field_cfg["norm"] = st.norm;
-  auto o = NerfOptions::from_json(cfg.value("nerf", nlohmann::json::object()), st.flags.config_path);
-  o.scene = st.scene;
-  o.seed = st.flags.seed;
-  if (st.batch > 0) o.batch = st.batch;
-  if (st.n_coarse > 0) o.n_coarse = st.n_coarse;
-  if (st.n_fine > 0) o.n_fine = st.n_fine;
-  if (st.chunk > 0) o.chunk = st.chunk;
-  if (st.downscale > 0) o.downscale = st.downscale;
-  if (st.max_views >= -1) o.eval_max_views = st.max_views;
-  if (st.max_train_frames >= -1) o.max_train_frames = st.max_train_frames;
-  o.recalibrate = true;
-
-  auto field = make_field(field_cfg);
-  field->to(device);
-  NerfTask task(o, device);
-  const std::string name = fs::path(st.flags.config_path).stem().string();
-  Trainer trainer(field, task, st.flags.train_options("nerf " + name));
-  trainer.run();
-  const auto& h = trainer.history();
-  const double seconds = h.empty() ? 0.0 : h.back().seconds;
-  const auto t0 = std::chrono::steady_clock::now();
-  auto metrics = task.evaluate(*field);
-  metrics["eval_seconds"] = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-  metrics["config"] = name;
-  metrics["iters"] = trainer.step();
-  metrics["seconds"] = seconds;
-  metrics["ms_per_iter"] = h.empty() ? 0.0 : 1000.0 * seconds / static_cast<double>(h.size());
-  metrics["device"] = device.str();
-  metrics["field"] = field->config();
-  metrics["task"] = task.config();
-  metrics["train"] = trainer.options().to_json();
-  metrics["version"] = NORMFIELD_VERSION;
-  metrics["git"] = NORMFIELD_GIT_REV;
-  trainer.save(trainer.checkpoint_path());  // now with the calibrated per-pass statistics
-  task.write_outputs(*field, st.flags.out);
-  write_json((fs::path(st.flags.out) / "results.json").string(), metrics);
+  auto job = make_nerf_job(st.flags, cfg, st.scene, st.overrides);
+  NerfTask task(job.task, device);
+  auto r = fit_task(task, job.field, job.train, device, {});
+  auto& m = r.metrics;
+  m["config"] = job.name;
+  if (!job.train.out_dir.empty()) write_json((job.train.out_dir / "results.json").string(), m);
   std::printf("nerf %s: PSNR %.2f dB  SSIM %.4f  (%lld %s views, %lld iters, %.1f ms/iter, norm mode: %s)\n",
-              name.c_str(), metrics["psnr"].get<double>(), metrics["ssim"].get<double>(),
-              static_cast<long long>(metrics["n_views"].get<int64_t>()), o.eval_split.c_str(),
-              static_cast<long long>(trainer.step()), metrics["ms_per_iter"].get<double>(),
-              metrics["norm_mode"].get<std::string>().c_str());
+              job.name.c_str(), m["psnr"].get<double>(), m["ssim"].get<double>(),
+              static_cast<long long>(m["n_views"].get<int64_t>()), job.task.eval_split.c_str(),
+              static_cast<long long>(m["iters"].get<int64_t>()), m["ms_per_iter"].get<double>(),
+              m["norm_mode"].get<std::string>().c_str());
   std::printf("outputs in %s (results.json, checkpoint.pt, render_*.png, depth_*.png, compare_*.png)\n",
               st.flags.out.c_str());
   return 0;
@@ -250,7 +189,7 @@ int run_render(Render& st) {
 }
 
 Command reg([](CLI::App& app) {
-  auto* nerf = app.add_subcommand("nerf", "mip-NeRF (+ BN/LN/GN/CN) on Blender scenes: train, eval, render");
+  auto* nerf = app.add_subcommand("nerf", "mip-NeRF (+ BN/LN/GN/CN) on Blender scenes: train, eval, render, batch-eval");
   nerf->require_subcommand(1);
 
   auto tr = std::make_shared<Train>();
@@ -268,14 +207,7 @@ Command reg([](CLI::App& app) {
                     "JSON path; flags override it")
       ->capture_default_str();
   t->get_option("--lr")->description("learning rate (default: the config's, else 5e-4 as mip-NeRF)");
-  t->add_option("--norm", tr->norm, "override the field's norm: none, bn, ln, gn, cn");
-  t->add_option("--batch", tr->batch, "rays per step (default: the config's)");
-  t->add_option("--n-coarse", tr->n_coarse, "coarse intervals per ray");
-  t->add_option("--n-fine", tr->n_fine, "fine intervals per ray");
-  t->add_option("--chunk", tr->chunk, "rays per rendering chunk");
-  t->add_option("--downscale", tr->downscale, "integer image downscale");
-  t->add_option("--max-views", tr->max_views, "test views evaluated after training (-1: all)");
-  t->add_option("--max-train-frames", tr->max_train_frames, "training frames used (-1: all)");
+  tr->overrides.add_to(t);
   nerf_actions()[t] = [tr, t]() { return run_train(*tr, t); };
 
   auto ev = std::make_shared<Eval>();
@@ -298,12 +230,15 @@ Command reg([](CLI::App& app) {
   r->add_option("--scene", rd->v.scene, "scene to calibrate norm statistics from (intermediate checkpoints)");
   nerf_actions()[r] = [rd]() { return run_render(*rd); };
 
+  auto batch_eval = add_nerf_batch_eval(nerf);  // app/cmd_nerf_batch.cpp
+  nerf_actions()[nerf->get_subcommand("batch-eval")] = batch_eval;
+
   set_action(nerf, [nerf]() {
     for (auto* s : nerf->get_subcommands()) {
       auto it = nerf_actions().find(s);
       if (it != nerf_actions().end()) return it->second();
     }
-    throw std::runtime_error("nerf: no subcommand given (train, eval or render)");
+    throw std::runtime_error("nerf: no subcommand given (train, eval, render or batch-eval)");
   });
 });
 

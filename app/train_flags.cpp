@@ -32,11 +32,15 @@ void TrainFlags::add_to(CLI::App* sub) {
 }
 
 nlohmann::json TrainFlags::apply_config(CLI::App* sub) {
+  return apply_config([sub](const std::string& flag) { return sub->count(flag) > 0; });
+}
+
+nlohmann::json TrainFlags::apply_config(const std::function<bool(const std::string&)>& given) {
   if (config_path.empty()) return nlohmann::json::object();
   auto cfg = load_config_file(config_path);
   const std::string w = config_path;
   auto take = [&](const char* flag, const char* key, auto& var) {
-    if (sub->count(flag) == 0 && cfg.contains(key)) var = cfg_get(cfg, key, var, w);
+    if (!given(flag) && cfg.contains(key)) var = cfg_get(cfg, key, var, w);
   };
   take("--method", "method", method);
   take("--arch", "arch", arch);

@@ -5,6 +5,7 @@
 #include <c10/core/Device.h>
 #include <nlohmann/json.hpp>
 
+#include <functional>
 #include <string>
 
 #include "tasks/trainer.h"
@@ -32,6 +33,8 @@ struct TrainFlags {
   void add_to(CLI::App* sub);
   // Applies --config values for flags not given on the command line; returns the config JSON.
   nlohmann::json apply_config(CLI::App* sub);
+  // The same for a caller without a command line: given(flag) says whether the flag was set.
+  nlohmann::json apply_config(const std::function<bool(const std::string&)>& given);
   // Sets torch threads, seeds; returns the device.
   c10::Device setup() const;
   // The learning rate: --lr, else the paper's 1e-2 for normalised methods, 2e-4 otherwise.

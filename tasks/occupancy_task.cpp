@@ -5,14 +5,13 @@
 
 #include <chrono>
 #include <cmath>
-#include <fstream>
 #include <stdexcept>
 
 #include "datasets/image_io.h"
 #include "fields/registry.h"
-#include "normfield/version.h"
 #include "render/marching_cubes.h"
 #include "tasks/checkpoint.h"
+#include "tasks/fit.h"
 
 namespace nf {
 namespace {
@@ -309,41 +308,26 @@ nlohmann::json OccupancyTask::config() const {
   return j;
 }
 
+void OccupancyTask::check_field(const FieldImpl& field) const {
+  if (field.in_dim() != 3 || field.out_dim() != 1)
+    throw std::runtime_error(source_ + ": occupancy needs a field R^3 -> R (in_dim 3, out_dim 1)");
+}
+
+nlohmann::json OccupancyTask::outputs_summary() const {
+  return {{"mesh",
+           {{"vertices", last_mesh_.num_vertices()},
+            {"faces", last_mesh_.num_faces()},
+            {"euler_characteristic", euler_characteristic(last_mesh_)},
+            {"boundary_edges", count_boundary_edges(last_mesh_)}}}};
+}
+
 ShapeFitResult fit_shape(const TriangleMesh& mesh, const nlohmann::json& field_config, const TrainOptions& opts,
                          const OccupancyTaskOptions& task_opts, const c10::Device& device,
                          const std::string& source) {
-  auto field = make_field(field_config);
-  if (field->in_dim() != 3 || field->out_dim() != 1)
-    throw std::runtime_error(source + ": occupancy needs a field R^3 -> R (in_dim 3, out_dim 1)");
-  field->to(device);
   OccupancyTask task(mesh, task_opts, source, device);
-  Trainer trainer(field, task, opts);
-  trainer.run();
-  ShapeFitResult r;
-  r.history = trainer.history();
-  r.metrics = task.evaluate(*field);
-  const double seconds = r.history.empty() ? 0.0 : r.history.back().seconds;
-  r.metrics["iters"] = trainer.step();
-  r.metrics["seconds"] = seconds;
-  r.metrics["ms_per_iter"] = r.history.empty() ? 0.0 : 1000.0 * seconds / static_cast<double>(r.history.size());
-  r.metrics["device"] = device.str();
-  r.metrics["field"] = field->config();
-  r.metrics["task"] = task.config();
-  r.metrics["train"] = opts.to_json();
-  r.metrics["version"] = NORMFIELD_VERSION;
-  r.metrics["git"] = NORMFIELD_GIT_REV;
-  if (!opts.out_dir.empty()) {
-    trainer.save(trainer.checkpoint_path());  // now with the calibrated frozen statistics
-    task.write_outputs(*field, opts.out_dir.string());
-    r.mesh = task.last_mesh();
-    r.metrics["mesh"] = {{"vertices", r.mesh.num_vertices()},
-                         {"faces", r.mesh.num_faces()},
-                         {"euler_characteristic", euler_characteristic(r.mesh)},
-                         {"boundary_edges", count_boundary_edges(r.mesh)}};
-    const auto path = opts.out_dir / "results.json";
-    std::ofstream(path.string() + ".tmp") << r.metrics.dump(2) << "\n";
-    std::filesystem::rename(path.string() + ".tmp", path);
-  }
+  auto f = fit_task(task, field_config, opts, device);
+  ShapeFitResult r{std::move(f.metrics), {}, std::move(f.history)};
+  if (!opts.out_dir.empty()) r.mesh = task.last_mesh();
   return r;
 }
 

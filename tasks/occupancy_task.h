@@ -56,6 +56,8 @@ class OccupancyTask : public Task {
   // mesh.ply, mesh.obj (marching cubes of the evaluation grid at the threshold) and slices.png
   // (middle slices along x, y, z: ground truth | prediction | difference).
   void write_outputs(FieldImpl& field, const std::string& dir) override;
+  nlohmann::json outputs_summary() const override;  // {"mesh": vertices, faces, Euler characteristic, boundary edges}
+  void check_field(const FieldImpl& field) const override;  // R^3 -> R
   nlohmann::json config() const override;
 
   // Calibrates the norm layers on the calibration batch (training batch size) and switches the

@@ -25,8 +25,13 @@ class Task {
   // Final evaluation (after training); may switch the field's norm mode (and must say which in the
   // returned JSON under "norm_mode").
   virtual nlohmann::json evaluate(FieldImpl& field) = 0;
+  // Throws (naming the task's source) when the field cannot serve this task, e.g. wrong in/out dims.
+  virtual void check_field(const FieldImpl& field) const {}
   // Writes the task's outputs a person can open (PNG, PLY, ...) into dir.
   virtual void write_outputs(FieldImpl& field, const std::string& dir) {}
+  // Facts about what the last write_outputs produced (e.g. the mesh's topology), merged into
+  // results.json by fit_task; an object.
+  virtual nlohmann::json outputs_summary() const { return nlohmann::json::object(); }
   // The task's own settings, stored in checkpoints and results.
   virtual nlohmann::json config() const = 0;
 };

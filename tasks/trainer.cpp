@@ -46,6 +46,11 @@ void Trainer::append_metrics(const LogRecord& r) {
   out << j.dump() << "\n";
 }
 
+void Trainer::set_lr(double lr) {
+  if (!(lr > 0)) throw std::invalid_argument("Trainer::set_lr: learning rate must be > 0, got " + std::to_string(lr));
+  options_.lr.lr = lr;
+}
+
 LogRecord Trainer::do_step() {
   const auto t0 = std::chrono::steady_clock::now();
   const double lr = options_.lr.at(step_, options_.iters);

@@ -45,6 +45,8 @@ class Trainer {
   const std::vector<LogRecord>& run();
   // Runs exactly n more steps (for the viewer: step in small slices).
   void run_steps(int64_t n);
+  // Base learning rate of the schedule from the next step on (the viewer's lr slider); lr > 0.
+  void set_lr(double lr);
   void save(const std::filesystem::path& path);
   void load(const std::filesystem::path& path);
 

@@ -1,4 +1,5 @@
 #include "app/viewer/training_run.h"
+#include "app/viewer/spectrum_window.h"
 
 #include <ATen/ATen.h>
 #include <ATen/Parallel.h>
@@ -49,8 +50,9 @@ std::vector<float> downsample(const std::vector<float>& h, int64_t stride) {
   return out;
 }
 
-// Tukey window of n points, the outer alpha/2 of each side a raised-cosine taper. -> [n] float64
-at::Tensor tukey_window(int64_t n, double alpha = 0.25) {
+}  // namespace
+
+at::Tensor tukey_window(int64_t n, double alpha) {
   auto opt = at::TensorOptions().dtype(at::kDouble);
   if (n < 3) return at::ones({n}, opt);
   auto x = at::arange(n, opt).div(static_cast<double>(n - 1));  // [0, 1]
@@ -58,8 +60,6 @@ at::Tensor tukey_window(int64_t n, double alpha = 0.25) {
   auto taper = 0.5 * (1.0 - at::cos(2.0 * 3.141592653589793 * edge / alpha));
   return at::where(edge < alpha / 2, taper, at::ones_like(x));
 }
-
-}  // namespace
 
 TargetImage load_target(const std::string& path, int64_t zone_plate_size, int64_t downscale) {
   at::Tensor px;
@@ -222,10 +222,7 @@ void TrainingRun::set_steps_per_slice(int64_t n) {
 void TrainingRun::set_lr(double lr) {
   post([lr](State& s) {
     if (!s.trainer || !(lr > 0)) return;
-    // Trainer::do_step sets every step's lr from options().lr; the options are the Trainer's own
-    // (non-const) member, so writing through const_cast is well defined. A Trainer::set_lr would be
-    // the clean way (asked for in docs/viewer.md).
-    const_cast<TrainOptions&>(s.trainer->options()).lr.lr = lr;
+    s.trainer->set_lr(lr);
     s.lr = lr;
     char buf[64];
     std::snprintf(buf, sizeof buf, "learning rate %.3g from step %lld", lr, static_cast<long long>(s.step()));

@@ -6,30 +6,13 @@
 #include <cstdio>
 #include <fstream>
 
+#include "support/cli.h"
 #include "support/test_data.h"
 
 namespace {
-struct Run {
-  int code;
-  std::string output;
-};
-Run run(const std::string& args) {
-  const std::string cmd = (nf_test::binary_dir() / "normfield").string() + " " + args + " 2>&1";
-  Run r{0, ""};
-  FILE* p = popen(cmd.c_str(), "r");
-  std::array<char, 4096> buf{};
-  while (fgets(buf.data(), buf.size(), p)) r.output += buf.data();
-  int status = pclose(p);
-  r.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  return r;
-}
-void expect_error(const Run& r, const std::string& needle) {
-  EXPECT_EQ(r.code, 1) << r.output;
-  EXPECT_NE(r.output.find("normfield: error: "), std::string::npos) << r.output;
-  EXPECT_NE(r.output.find(needle), std::string::npos) << r.output;
-  // One line, no backtrace.
-  EXPECT_LE(std::count(r.output.begin(), r.output.end(), '\n'), 1) << r.output;
-}
+using Run = nf_test::CliRun;
+Run run(const std::string& args) { return nf_test::run_cli(args); }
+void expect_error(const Run& r, const std::string& needle) { EXPECT_TRUE(nf_test::is_one_line_error(r, needle)); }
 }  // namespace
 
 TEST(Cli, HelpListsSubcommands) {
@@ -68,4 +51,41 @@ TEST(Cli, DemoWritesComparisonAndTable) {
   EXPECT_TRUE(std::filesystem::exists(dir / "results.json"));
   EXPECT_TRUE(std::filesystem::exists(dir / "relu+cn" / "checkpoint.pt"));
   EXPECT_NE(r.output.find("| pe+cn |"), std::string::npos) << r.output;
+}
+
+// batch-eval: a fit-ct sweep (2 methods x 2 archs, tiny protocol) makes the Table 4 layout with the
+// paper's numbers, a rerun trains nothing, and bad sweeps fail before training with one line.
+TEST(BatchEval, CtSweepTableResumeAndErrors) {
+  const auto out = nf_test::scratch("batch_eval_ct");
+  const std::string args = "batch-eval --command fit-ct --inputs shepp_logan --methods relu,pe+cn --archs 2x128,4x256"
+                           " --args \"--iters 3 --size 16 --angles 8 --quiet\" --out " + out.string();
+  auto r = run(args);
+  ASSERT_EQ(r.code, 0) << r.output;
+  const auto md = nf_test::slurp(out / "table.md");
+  // Rows are architectures, columns methods, cells "ours / paper" (Table 4: relu 2x128 26.31, pe+cn 4x256 0.939).
+  EXPECT_NE(md.find("| arch | n | relu | pe+cn |"), std::string::npos) << md;
+  EXPECT_NE(md.find(" / 26.31 |"), std::string::npos) << md;
+  EXPECT_NE(md.find(" / 0.939 |"), std::string::npos) << md;
+  EXPECT_TRUE(std::filesystem::exists(out / "runs/shepp_logan/4x256/pe+cn_s0/results.json"));
+  int lines = 0;
+  {
+    std::ifstream in(out / "results.jsonl");
+    for (std::string l; std::getline(in, l);) lines += !l.empty();
+  }
+  EXPECT_EQ(lines, 4);
+  auto again = run(args);
+  ASSERT_EQ(again.code, 0) << again.output;
+  EXPECT_NE(again.output.find("4 already in"), std::string::npos) << again.output;
+  EXPECT_EQ(again.output.find("outputs in"), std::string::npos) << "a finished run was trained again";
+
+  expect_error(run("batch-eval --command fit-nope --inputs x --out " + out.string()), "fit-nope");
+  expect_error(run("batch-eval --command fit-ct --inputs shepp_logan --methods relu+xn --out " + out.string()), "relu+xn");
+  expect_error(run("batch-eval --command fit-ct --inputs shepp_logan --args \"--method pe\" --out " + out.string()),
+               "--method");
+  // A run that fails (missing input) stops the sweep, naming the run; the store keeps what was done.
+  auto bad = run("batch-eval --command fit-ct --inputs /nonexistent/slice.png --args \"--iters 1 --quiet\" --out " +
+                 out.string());
+  EXPECT_EQ(bad.code, 1) << bad.output;
+  EXPECT_NE(bad.output.find("/nonexistent/slice.png"), std::string::npos) << bad.output;
+  EXPECT_NE(bad.output.find("normfield: error: batch-eval: run relu"), std::string::npos) << bad.output;
 }

@@ -4,8 +4,8 @@
 //    change between them and get closer to the ground-truth panel as training advances; the sidecar
 //    JSON must report the lockstep step counts. Skipped when the viewer was not built (NORMFIELD_GUI
 //    off / GUI libraries missing) or xvfb-run is not installed.
-// 2. Without a display: the viewer's training thread (app/viewer/training_run.cpp, compiled into this
-//    test: it needs only LibTorch and normfield_tasks) — snapshots, pause/step budgets, the error
+// 2. Without a display: the viewer's training thread (library normfield_viewer_core: LibTorch and
+//    normfield_tasks, no GUI libraries, so it is built and tested everywhere) — snapshots, pause/step budgets, the error
 //    spectrum (Parseval, DC at the centre), lr changes, save/export/restart commands, checkpoint
 //    resume and seed reproducibility.
 #include <gtest/gtest.h>
@@ -17,10 +17,12 @@
 #include <filesystem>
 #include <fstream>
 
-// clang-format off
-#include "app/viewer/training_run.cpp"  // the viewer's torch half, compiled in: tested without a window
-// clang-format on
+#include "app/viewer/spectrum_window.h"
+#include "app/viewer/training_run.h"
 #include "datasets/image_io.h"
+#include "datasets/image_metrics.h"
+#include "datasets/test_images.h"
+#include "tasks/checkpoint.h"
 #include "support/test_data.h"
 
 namespace {

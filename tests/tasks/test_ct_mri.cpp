@@ -12,7 +12,7 @@
 #include "fields/registry.h"
 #include "support/test_data.h"
 #include "tasks/ct_task.h"
-#include "tasks/inverse_fit.h"
+#include "tasks/fit.h"
 #include "tasks/mri_task.h"
 
 namespace {
@@ -33,12 +33,12 @@ nf::TrainOptions quick(int64_t iters, double lr, const std::string& schedule = "
   return o;
 }
 
-nf::InverseFitResult fit_ct(nf::CtTask& task, const std::string& method, int64_t iters,
+nf::FitResult fit_ct(nf::CtTask& task, const std::string& method, int64_t iters,
                             const std::filesystem::path& out = {}) {
   torch::manual_seed(0);
   auto o = quick(iters, 5e-3, "exponential");
   o.out_dir = out;
-  return nf::fit_inverse(task, nf::method_config(method, 2, 1, 2, 64), o, at::kCPU,
+  return nf::fit_task(task, nf::method_config(method, 2, 1, 2, 64), o, at::kCPU,
                          [&](nf::FieldImpl& f) { return task.reconstruct(f); });
 }
 
@@ -51,12 +51,12 @@ at::Tensor blurred_ball(int64_t n) {
   return v.reshape({n, n, n}).clamp(0, 1).contiguous();
 }
 
-nf::InverseFitResult fit_mri(nf::MriTask& task, const std::string& method, int64_t iters,
+nf::FitResult fit_mri(nf::MriTask& task, const std::string& method, int64_t iters,
                              const std::filesystem::path& out = {}) {
   torch::manual_seed(0);
   auto o = quick(iters, method == "relu" ? 2e-3 : 5e-3);
   o.out_dir = out;
-  return nf::fit_inverse(task, nf::method_config(method, 3, 1, 2, 64), o, at::kCPU,
+  return nf::fit_task(task, nf::method_config(method, 3, 1, 2, 64), o, at::kCPU,
                          [&](nf::FieldImpl& f) { return task.reconstruct(f); });
 }
 

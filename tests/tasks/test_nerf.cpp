@@ -10,12 +10,14 @@
 #include <array>
 #include <cstdio>
 #include <fstream>
+#include <sstream>
 
 #include "datasets/image_io.h"
 #include "fields/config.h"
 #include "fields/mipnerf.h"
 #include "fields/registry.h"
 #include "render/ipe.h"
+#include "support/cli.h"
 #include "support/test_data.h"
 #include "tasks/nerf_task.h"
 #include "tasks/trainer.h"
@@ -302,39 +304,14 @@ TEST(NerfTask, PosesAndErrors) {
   EXPECT_THROW(nf::as_mipnerf(plain), std::runtime_error);
 }
 
-namespace {
-struct CliRun {
-  int code;
-  std::string output;
-};
-// The normfield binary: $NF_BINARY_DIR/normfield, else next to the tests/ folder of this executable.
-std::filesystem::path normfield_exe() {
-  auto p = nf_test::binary_dir() / "normfield";
-  if (std::filesystem::exists(p)) return p;
-  std::error_code ec;
-  auto exe = std::filesystem::read_symlink("/proc/self/exe", ec);
-  return ec ? p : exe.parent_path().parent_path() / "normfield";
-}
-CliRun run_cli(const std::string& args) {
-  CliRun r{0, ""};
-  FILE* p = popen((normfield_exe().string() + " " + args + " 2>&1").c_str(), "r");
-  std::array<char, 4096> buf{};
-  while (fgets(buf.data(), buf.size(), p)) r.output += buf.data();
-  const int status = pclose(p);
-  r.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  return r;
-}
-}  // namespace
+using nf_test::CliRun;
+using nf_test::normfield_exe;
+using nf_test::run_cli;
 
 TEST(NerfCli, OneLineErrors) {
   if (!std::filesystem::exists(normfield_exe())) GTEST_SKIP() << "normfield not built";
   auto dir = nf_test::scratch("nerf_cli");
-  auto expect_error = [](const CliRun& r, const std::string& needle) {
-    EXPECT_EQ(r.code, 1) << r.output;
-    EXPECT_NE(r.output.find("normfield: error: "), std::string::npos) << r.output;
-    EXPECT_NE(r.output.find(needle), std::string::npos) << r.output;
-    EXPECT_LE(std::count(r.output.begin(), r.output.end(), '\n'), 1) << r.output;
-  };
+  auto expect_error = [](const CliRun& r, const std::string& needle) { EXPECT_TRUE(nf_test::is_one_line_error(r, needle)); };
   expect_error(run_cli("nerf train --scene /nonexistent/lego --quiet --out " + dir.string()), "/nonexistent/lego");
   expect_error(run_cli("nerf train --scene " + dir.string() + " --config no_such_cfg --quiet"), "no_such_cfg");
   expect_error(run_cli("nerf eval --checkpoint /nonexistent/c.pt --out " + dir.string()), "/nonexistent/c.pt");
@@ -357,4 +334,43 @@ TEST(NerfCli, TrainEvalRenderSmoke) {
                     (out / "orbit").string());
   ASSERT_EQ(rd.code, 0) << rd.output;
   EXPECT_TRUE(std::filesystem::exists(out / "orbit" / "frame_001.png"));
+}
+
+TEST(NerfCli, BatchEvalTableResumeAndErrors) {
+  if (!std::filesystem::exists(normfield_exe())) GTEST_SKIP() << "normfield not built";
+  const auto out = nf_test::scratch("nerf_batch");
+  const std::string args = "nerf batch-eval --scenes " + sphere_scene().string() +
+                           " --configs mipnerf_small,mipnerf_small_cn --iters 2 --batch 32 --n-coarse 4 --n-fine 4"
+                           " --max-views 1 --quiet --out " + out.string();
+  auto r = run_cli(args);
+  ASSERT_EQ(r.code, 0) << r.output;
+  auto count_lines = [](const std::filesystem::path& p) {
+    std::ifstream in(p);
+    std::string l;
+    int n = 0;
+    while (std::getline(in, l)) n += !l.empty();
+    return n;
+  };
+  EXPECT_EQ(count_lines(out / "results.jsonl"), 2);
+  std::ifstream in(out / "table.md");
+  std::stringstream md;
+  md << in.rdbuf();
+  EXPECT_NE(md.str().find("| ours: mipnerf_small (16x16) | 1 |"), std::string::npos) << md.str();
+  EXPECT_NE(md.str().find("| ours: mipnerf_small_cn (16x16) | 1 |"), std::string::npos) << md.str();
+  EXPECT_NE(md.str().find("CN − none"), std::string::npos) << md.str();
+  EXPECT_NE(md.str().find("*paper: MipNeRF+CN*"), std::string::npos) << md.str();
+  EXPECT_TRUE(std::filesystem::exists(out / "table.csv"));
+  // A second invocation finds both runs in the store and trains nothing.
+  auto again = run_cli(args);
+  ASSERT_EQ(again.code, 0) << again.output;
+  EXPECT_NE(again.output.find("2 already in"), std::string::npos) << again.output;
+  EXPECT_EQ(count_lines(out / "results.jsonl"), 2);
+  // Bad input: one-line errors naming the folder / config, and the store is left as it was.
+  auto bad_scene = run_cli("nerf batch-eval --scenes /nonexistent/scenes --quiet --out " + out.string());
+  EXPECT_EQ(bad_scene.code, 1);
+  EXPECT_NE(bad_scene.output.find("normfield: error: --scenes /nonexistent/scenes"), std::string::npos) << bad_scene.output;
+  auto bad_cfg = run_cli("nerf batch-eval --scenes " + sphere_scene().string() + " --configs mipnerf_nope --out " + out.string());
+  EXPECT_EQ(bad_cfg.code, 1);
+  EXPECT_NE(bad_cfg.output.find("mipnerf_nope"), std::string::npos) << bad_cfg.output;
+  EXPECT_EQ(count_lines(out / "results.jsonl"), 2);
 }

@@ -18,6 +18,7 @@
 #include "fields/registry.h"
 #include "render/marching_cubes.h"
 #include "render/mesh.h"
+#include "support/cli.h"
 #include "support/test_data.h"
 #include "tasks/checkpoint.h"
 #include "tasks/occupancy_task.h"
@@ -98,28 +99,9 @@ void expect_same_mesh(const nf::Mesh& a, const nf::Mesh& b) {
   EXPECT_TRUE(at::allclose(a.vertices.cpu(), b.vertices.cpu(), 0, 1e-6));
 }
 
-std::string slurp(const std::filesystem::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
-
-struct Run {
-  int code;
-  std::string output;
-};
-Run run_cli(const std::string& args) {
-  const std::string cmd = (nf_test::binary_dir() / "normfield").string() + " " + args + " 2>&1";
-  Run r{0, ""};
-  FILE* p = popen(cmd.c_str(), "r");
-  std::array<char, 4096> buf{};
-  while (fgets(buf.data(), buf.size(), p)) r.output += buf.data();
-  const int status = pclose(p);
-  r.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  return r;
-}
-bool have_cli() { return std::filesystem::exists(nf_test::binary_dir() / "normfield"); }
+using nf_test::have_cli;
+using nf_test::run_cli;
+using nf_test::slurp;
 
 nf::OccupancyTaskOptions small_task(int64_t points, int64_t batch, int64_t resolution) {
   nf::OccupancyTaskOptions o;

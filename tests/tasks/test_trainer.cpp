@@ -131,6 +131,26 @@ TEST(Trainer, MetricsLogHasOneLinePerLogInterval) {
   EXPECT_EQ(n, 4);
 }
 
+TEST(Trainer, SetLrRescalesTheScheduleFromTheNextStep) {
+  auto f = fresh("relu");
+  nf::ImageTask task(nf::smooth_pattern(8, 8), {});
+  auto o = options(10, {});
+  nf::Trainer t(f, task, o);
+  t.run_steps(4);
+  const double before = t.history().back().lr;
+  EXPECT_NEAR(before, o.lr.at(3, 10), 1e-12);
+  t.set_lr(5e-2);
+  t.run_steps(1);
+  const double after = t.history().back().lr;
+  const nf::LrSchedule raised{"exponential", 5e-2, 1e-3};
+  EXPECT_NEAR(after, raised.at(4, 10), 1e-12);
+  EXPECT_GT(after, before);
+  for (const auto& g : t.optimizer().param_groups())
+    EXPECT_NEAR(static_cast<const torch::optim::AdamOptions&>(g.options()).lr(), after, 1e-12);
+  EXPECT_THROW(t.set_lr(0.0), std::invalid_argument);
+  EXPECT_THROW(t.set_lr(-1.0), std::invalid_argument);
+}
+
 TEST(LrSchedule, EndpointsAndShapes) {
   nf::LrSchedule e{"exponential", 1e-2, 1e-4};
   EXPECT_DOUBLE_EQ(e.at(0, 101), 1e-2);

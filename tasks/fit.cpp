@@ -1,5 +1,6 @@
-#include "tasks/inverse_fit.h"
+#include "tasks/fit.h"
 
+#include <chrono>
 #include <filesystem>
 #include <fstream>
 
@@ -8,16 +9,18 @@
 
 namespace nf {
 
-InverseFitResult fit_inverse(Task& task, const nlohmann::json& field_config, const TrainOptions& opts,
-                             const c10::Device& device,
-                             const std::function<at::Tensor(FieldImpl&)>& reconstruct) {
+FitResult fit_task(Task& task, const nlohmann::json& field_config, const TrainOptions& opts,
+                   const c10::Device& device, const std::function<at::Tensor(FieldImpl&)>& reconstruct) {
   auto field = make_field(field_config);
+  task.check_field(*field);
   field->to(device);
   Trainer trainer(field, task, opts);
   trainer.run();
-  InverseFitResult r;
+  FitResult r;
   r.history = trainer.history();
+  const auto t_eval = std::chrono::steady_clock::now();
   r.metrics = task.evaluate(*field);
+  r.metrics["eval_seconds"] = std::chrono::duration<double>(std::chrono::steady_clock::now() - t_eval).count();
   const double seconds = r.history.empty() ? 0.0 : r.history.back().seconds;
   const int64_t steps = r.history.empty() ? 0 : r.history.back().step;
   r.metrics["iters"] = trainer.step();
@@ -31,10 +34,11 @@ InverseFitResult fit_inverse(Task& task, const nlohmann::json& field_config, con
   r.metrics["train"] = opts.to_json();
   r.metrics["version"] = NORMFIELD_VERSION;
   r.metrics["git"] = NORMFIELD_GIT_REV;
-  r.reconstruction = reconstruct(*field).to(at::kCPU);
+  if (reconstruct) r.reconstruction = reconstruct(*field).to(at::kCPU);
   if (!opts.out_dir.empty()) {
     trainer.save(trainer.checkpoint_path());  // now with calibrated frozen statistics
     task.write_outputs(*field, opts.out_dir.string());
+    r.metrics.update(task.outputs_summary());
     const auto path = opts.out_dir / "results.json";
     std::ofstream(path.string() + ".tmp") << r.metrics.dump(2) << "\n";
     std::filesystem::rename(path.string() + ".tmp", path);
