@@ -26,4 +26,9 @@ std::filesystem::path asset(const std::string& rel) {
   return p;
 }
 
+std::filesystem::path data_dir() {
+  const char* env = std::getenv("NORMFIELD_DATA");
+  return env && *env ? std::filesystem::path(env) : std::filesystem::path("../shared/data");
+}
+
 }  // namespace nf::app

@@ -45,10 +45,7 @@ struct EvalImage {
 
 std::vector<fs::path> list_images(const EvalImage& st) {
   std::vector<std::string> srcs = st.images;
-  if (srcs.empty()) {
-    const char* env = std::getenv("NORMFIELD_DATA");
-    srcs.push_back((fs::path(env && *env ? env : "../shared/data") / "kodak").string());
-  }
+  if (srcs.empty()) srcs.push_back((data_dir() / "kodak").string());
   std::vector<fs::path> files;
   for (const auto& s : srcs) {
     if (fs::is_directory(s)) {

@@ -46,10 +46,7 @@ bool is_scene(const fs::path& p) { return fs::is_regular_file(p / "transforms_tr
 // Scene folders: each --scenes entry is a scene or holds scenes one level down (sorted).
 std::vector<fs::path> list_scenes(const BatchEval& st) {
   std::vector<std::string> srcs = st.scenes;
-  if (srcs.empty()) {
-    const char* env = std::getenv("NORMFIELD_DATA");
-    srcs.push_back((fs::path(env && *env ? env : "../shared/data") / "nerf_synthetic").string());
-  }
+  if (srcs.empty()) srcs.push_back((data_dir() / "nerf_synthetic").string());
   std::vector<fs::path> out;
   for (const auto& s : srcs) {
     if (!fs::is_directory(s)) throw std::runtime_error("--scenes " + s + ": no such folder");

@@ -10,6 +10,7 @@
 #include <sstream>
 
 #include "tasks/plot_lines.h"
+#include "tasks/table_format.h"
 
 namespace nf {
 namespace {
@@ -41,24 +42,9 @@ struct Row {
   }
 };
 
-std::string fmt(double v, int prec, bool sign = false) {
-  if (std::isnan(v)) return "–";
-  char b[32];
-  std::snprintf(b, sizeof b, sign ? "%+.*f" : "%.*f", prec, v);
-  return b;
-}
-
 std::string title_case(std::string s) {
   if (!s.empty()) s[0] = static_cast<char>(std::toupper(static_cast<unsigned char>(s[0])));
   return s;
-}
-
-double mean_of(const std::vector<double>& v) {
-  double s = 0;
-  int n = 0;
-  for (double x : v)
-    if (!std::isnan(x)) s += x, ++n;
-  return n ? s / n : std::nan("");
 }
 
 }  // namespace
@@ -131,7 +117,7 @@ std::string write_nerf_table(const std::vector<nlohmann::json>& records, const n
     auto run_avg = [&](const std::function<double(const std::string&)>& val) {
       std::vector<double> v;
       for (const auto& s : run_scenes) v.push_back(val(s));
-      return mean_of(v);
+      return table::mean_finite(v);
     };
     for (const auto& row : rows) {
       const auto& m = metric == "psnr" ? row.psnr : row.ssim;
@@ -142,8 +128,8 @@ std::string write_nerf_table(const std::vector<nlohmann::json>& records, const n
           md << " – |";
           continue;
         }
-        md << " " << fmt(it->second.mean(), prec);
-        if (it->second.v.size() > 1) md << " ± " << fmt(it->second.std(), prec);
+        md << " " << table::fmt(it->second.mean(), prec);
+        if (it->second.v.size() > 1) md << " ± " << table::fmt(it->second.std(), prec);
         md << " |";
       }
       const double avg = run_avg([&](const std::string& s) { return m.count(s) ? m.at(s).mean() : std::nan(""); });
@@ -151,7 +137,7 @@ std::string write_nerf_table(const std::vector<nlohmann::json>& records, const n
       std::vector<double> on_paper;
       for (size_t i = 0; i < n_paper; ++i) on_paper.push_back(m.count(scenes[i]) ? m.at(scenes[i]).mean() : std::nan(""));
       const bool all = n_paper > 0 && std::none_of(on_paper.begin(), on_paper.end(), [](double x) { return std::isnan(x); });
-      md << " " << fmt(avg, prec) << " | " << (all ? fmt(mean_of(on_paper), prec) : "–") << " |\n";
+      md << " " << table::fmt(avg, prec) << " | " << (all ? table::fmt(table::mean_finite(on_paper), prec) : "–") << " |\n";
     }
     // CN minus the plain model at the same resolution (when exactly one of each was run).
     std::vector<std::string> resolutions;
@@ -173,8 +159,8 @@ std::string write_nerf_table(const std::vector<nlohmann::json>& records, const n
         return a.count(s) && b.count(s) ? b.at(s).mean() - a.at(s).mean() : std::nan("");
       };
       md << "| ours: **CN − none** (" << res << ") | |";
-      for (const auto& s : scenes) md << " **" << fmt(delta(s), prec, true) << "** |";
-      md << " **" << fmt(run_avg(delta), prec, true) << "** | – |\n";
+      for (const auto& s : scenes) md << " **" << table::fmt(delta(s), prec, true) << "** |";
+      md << " **" << table::fmt(run_avg(delta), prec, true) << "** | – |\n";
     }
     if (paper.contains(metric)) {
       std::vector<std::string> methods;  // the paper's row order when given (JSON objects are sorted)
@@ -184,16 +170,16 @@ std::string write_nerf_table(const std::vector<nlohmann::json>& records, const n
       for (const auto& method : methods) {
         if (!paper[metric].contains(method)) continue;
         md << "| *paper: " << method << "* | |";
-        for (const auto& s : scenes) md << " *" << fmt(paper_val(metric, method, s), prec) << "* |";
-        md << " *" << fmt(run_avg([&](const std::string& s) { return paper_val(metric, method, s); }), prec) << "* | *"
-           << fmt(paper_val(metric, method, "avg"), prec) << "* |\n";
+        for (const auto& s : scenes) md << " *" << table::fmt(paper_val(metric, method, s), prec) << "* |";
+        md << " *" << table::fmt(run_avg([&](const std::string& s) { return paper_val(metric, method, s); }), prec) << "* | *"
+           << table::fmt(paper_val(metric, method, "avg"), prec) << "* |\n";
       }
       const auto p_plain = paper_method_for_norm("none"), p_cn = paper_method_for_norm("cn");
       if (!p_plain.empty() && !p_cn.empty()) {
         auto delta = [&](const std::string& s) { return paper_val(metric, p_cn, s) - paper_val(metric, p_plain, s); };
         md << "| *paper: " << p_cn << " − " << p_plain << "* | |";
-        for (const auto& s : scenes) md << " *" << fmt(delta(s), prec, true) << "* |";
-        md << " *" << fmt(run_avg(delta), prec, true) << "* | *" << fmt(delta("avg"), prec, true) << "* |\n";
+        for (const auto& s : scenes) md << " *" << table::fmt(delta(s), prec, true) << "* |";
+        md << " *" << table::fmt(run_avg(delta), prec, true) << "* | *" << table::fmt(delta("avg"), prec, true) << "* |\n";
       }
     }
   }
@@ -211,8 +197,8 @@ std::string write_nerf_table(const std::vector<nlohmann::json>& records, const n
       ev.push_back(r.value("eval_seconds", std::nan("")));
       device = r.value("device", "");
     }
-    md << "| " << row.config << " (" << row.resolution << ") | " << ms.size() << " | " << fmt(mean_of(ms), 0) << " | "
-       << fmt(mean_of(train), 1) << " | " << fmt(mean_of(ev), 0) << " | " << device << " |\n";
+    md << "| " << row.config << " (" << row.resolution << ") | " << ms.size() << " | " << table::fmt(table::mean_finite(ms), 0) << " | "
+       << table::fmt(table::mean_finite(train), 1) << " | " << table::fmt(table::mean_finite(ev), 0) << " | " << device << " |\n";
   }
 
   std::ostringstream csv;

@@ -1,5 +1,7 @@
 #include "tasks/sweep_table.h"
 
+#include "tasks/table_format.h"
+
 #include <algorithm>
 #include <cctype>
 #include <cmath>
@@ -10,21 +12,6 @@
 
 namespace nf {
 namespace {
-
-double mean(const std::vector<double>& v) {
-  double s = 0;
-  int n = 0;
-  for (double x : v)
-    if (!std::isnan(x)) s += x, ++n;
-  return n ? s / n : std::nan("");
-}
-
-std::string fmt(double v, int prec) {
-  if (std::isnan(v)) return "–";
-  char b[32];
-  std::snprintf(b, sizeof b, "%.*f", prec, v);
-  return b;
-}
 
 int precision(const std::string& metric) { return metric == "psnr" ? 2 : 3; }
 
@@ -103,10 +90,10 @@ std::string write_sweep_table(const std::vector<nlohmann::json>& records, const 
       for (const auto& m : methods) {
         const auto v = values(metric, row, m);
         n = std::max(n, v.size());
-        const double ours = mean(v), p = paper_val(metric, row.paper_key, m);
+        const double ours = table::mean_finite(v), p = paper_val(metric, row.paper_key, m);
         col_ours[m].push_back(ours);
         col_paper[m].push_back(p);
-        cells << " " << fmt(ours, prec) << " / " << fmt(p, prec) << " |";
+        cells << " " << table::fmt(ours, prec) << " / " << table::fmt(p, prec) << " |";
         if (!v.empty())
           csv << '"' << row.label << "\"," << row.arch << "," << row.input << "," << m << "," << metric << ","
               << v.size() << "," << ours << "," << p << "\n";
@@ -118,7 +105,7 @@ std::string write_sweep_table(const std::vector<nlohmann::json>& records, const 
       for (const auto& m : methods) {
         const bool paper_complete =
             std::none_of(col_paper[m].begin(), col_paper[m].end(), [](double x) { return std::isnan(x); });
-        md << " **" << fmt(mean(col_ours[m]), prec) << "** / " << (paper_complete ? fmt(mean(col_paper[m]), prec) : "–")
+        md << " **" << table::fmt(table::mean_finite(col_ours[m]), prec) << "** / " << (paper_complete ? table::fmt(table::mean_finite(col_paper[m]), prec) : "–")
            << " |";
       }
       md << "\n";
