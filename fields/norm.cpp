@@ -138,13 +138,13 @@ torch::Tensor NormImpl::forward(const torch::Tensor& x) {
   const auto k = options.kind();
   const double eps = options.eps();
   if (k == NormKind::None) return x;
-  // BN and LN: torch's own fused kernels (identical formulas; tests compare them with nf::ref::).
-  if (k == NormKind::Layer) return at::layer_norm(x, {options.channels()}, weight, bias, eps, /*cudnn=*/true);
   const bool fused = options.fused() && fused_norm_supported(x);
+  if (k == NormKind::Layer)
+    return fused ? layer_norm_fused(x, weight, bias, eps) : ref::layer_norm(x, weight, bias, eps);
   if (options.mode() == NormMode::Batch || calibrating_) {
     observe(x);
     switch (k) {
-      case NormKind::Batch: return at::batch_norm(x, weight, bias, {}, {}, /*training=*/true, 0.0, eps, true);
+      case NormKind::Batch: return fused ? batch_norm_fused(x, weight, bias, eps) : ref::batch_norm(x, weight, bias, eps);
       case NormKind::Global:
         return fused ? global_norm_fused(x, weight, bias, eps) : ref::global_norm(x, weight, bias, eps);
       case NormKind::Cross:

@@ -1,5 +1,6 @@
-// Fused CN / GN: autograd Functions with hand-written backward, and the single CPU/CUDA dispatch
-// point per op (cn_forward, cn_backward, gn_forward, gn_backward below).
+// Fused CN / GN / BN / LN: autograd Functions with hand-written backward, and the single CPU/CUDA
+// dispatch point per op (cn_forward, cn_backward, gn_forward, gn_backward below; BN and LN dispatch in
+// batch_norm_fused / layer_norm_fused: CPU kernels here, torch's cuDNN ones on CUDA).
 //
 // CN backward (batch), with a = 1/(T+C), s = rsqrt(v + eps), xhat = (x - u) s, p = dy w s:
 //   dx = (1+a) p - a sum_i p - a sum_t p - (sum_i p xhat s)(x - rowmean)/max(C-1,1)
@@ -211,6 +212,47 @@ struct GlobalNormFn : public torch::autograd::Function<GlobalNormFn> {
   }
 };
 
+// BN / LN (CPU only: CUDA uses torch's cuDNN kernels). x [T, C], w/b [C] or absent.
+// stats: BN [2, C] column (mean, biased variance); LN [2, T] row (mean, rstd).
+template <bool kLayer>
+struct RowColNormFn : public torch::autograd::Function<RowColNormFn<kLayer>> {
+  static at::Tensor forward(AutogradContext* ctx, const at::Tensor& x, const at::Tensor& w_, const at::Tensor& b_,
+                            double eps) {
+    const at::Tensor w = present(w_), b = present(b_);
+    auto y = at::empty_like(x);
+    auto stats = at::empty({2, kLayer ? x.size(0) : x.size(1)}, x.options());
+    if (kLayer)
+      fused_cpu::layer_norm_forward(x, w, b, eps, y, stats);
+    else
+      fused_cpu::batch_norm_forward(x, w, b, eps, y, stats);
+    ctx->save_for_backward({x, w, b, stats});
+    ctx->saved_data["eps"] = eps;
+    return y;
+  }
+
+  static variable_list backward(AutogradContext* ctx, variable_list grad_out) {
+    const auto s = ctx->get_saved_variables();
+    const at::Tensor &x = s[0], &w = s[1], &b = s[2], &stats = s[3];
+    const double eps = ctx->saved_data["eps"].toDouble();
+    const at::Tensor& dy = grad_out[0];
+    if (!dy.defined()) return {at::Tensor(), at::Tensor(), at::Tensor(), at::Tensor()};
+    if (at::GradMode::is_enabled()) {
+      auto ref = [&](const at::Tensor& xx, const at::Tensor& ww, const at::Tensor& bb) {
+        return kLayer ? ref::layer_norm(xx, ww, bb, eps) : ref::batch_norm(xx, ww, bb, eps);
+      };
+      auto g = differentiable_backward(ref, x, w, b, dy);
+      return {g[0], g[1], g[2], at::Tensor()};
+    }
+    auto dx = at::empty_like(x);
+    auto dw = grad_buffer(ctx, 1, w), db = grad_buffer(ctx, 2, b);
+    if (kLayer)
+      fused_cpu::layer_norm_backward(dy.contiguous(), x, w, stats, dx, dw, db);
+    else
+      fused_cpu::batch_norm_backward(dy.contiguous(), x, w, stats, eps, dx, dw, db);
+    return {dx, dw, db, at::Tensor()};
+  }
+};
+
 // ---------------------------------------------------------------- argument handling
 void check_x(const at::Tensor& x, const char* fn) {
   TORCH_CHECK(fused_norm_supported(x), "fields/norm_fused.cpp: ", fn,
@@ -279,7 +321,11 @@ at::Tensor global_norm_frozen_fused(const at::Tensor& x, const at::Tensor& weigh
 }
 
 at::Tensor batch_norm_fused(const at::Tensor& x, const at::Tensor& weight, const at::Tensor& bias, double eps) {
-  return at::batch_norm(x, weight, bias, {}, {}, /*training=*/true, 0.0, eps, /*cudnn_enabled=*/true);
+  if (!x.device().is_cpu() || !fused_norm_supported(x) || x.numel() == 0)
+    return at::batch_norm(x, weight, bias, {}, {}, /*training=*/true, 0.0, eps, /*cudnn_enabled=*/true);
+  const int64_t C = x.size(1);
+  return RowColNormFn<false>::apply(x.contiguous(), like_x(weight, x, C, "batch_norm_fused", "weight"),
+                                    like_x(bias, x, C, "batch_norm_fused", "bias"), eps);
 }
 
 at::Tensor batch_norm_frozen_fused(const at::Tensor& x, const at::Tensor& weight, const at::Tensor& bias,
@@ -289,7 +335,11 @@ at::Tensor batch_norm_frozen_fused(const at::Tensor& x, const at::Tensor& weight
 }
 
 at::Tensor layer_norm_fused(const at::Tensor& x, const at::Tensor& weight, const at::Tensor& bias, double eps) {
-  return at::layer_norm(x, {x.size(-1)}, weight, bias, eps, /*cudnn_enable=*/true);
+  if (!x.device().is_cpu() || !fused_norm_supported(x) || x.numel() == 0)
+    return at::layer_norm(x, {x.size(-1)}, weight, bias, eps, /*cudnn_enable=*/true);
+  const int64_t C = x.size(1);
+  return RowColNormFn<true>::apply(x.contiguous(), like_x(weight, x, C, "layer_norm_fused", "weight"),
+                                   like_x(bias, x, C, "layer_norm_fused", "bias"), eps);
 }
 
 }  // namespace nf
