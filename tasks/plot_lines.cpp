@@ -34,7 +34,7 @@ bool plot_lines(const std::filesystem::path& png, const std::vector<LineSeries>&
   }
   {
     std::ofstream g(gp);
-    g << "set terminal pngcairo size " << o.width << "," << o.height << " font 'sans,10'\n";
+    g << "set terminal pngcairo size " << o.width << "," << o.height << " font 'sans,10' noenhanced\n";
     g << "set output '" << png.string() << "'\n";
     g << "set title \"" << o.title << "\"\nset xlabel \"" << o.xlabel << "\"\nset ylabel \"" << o.ylabel << "\"\n";
     g << "set grid\nset key outside right\n";
