@@ -136,31 +136,6 @@ NF_INLINE void gn_apply_rows(const Args<T>& A, int64_t b, int64_t e, double*) {
   }
 }
 
-// GN backward, pass 1. part [2, C]: sum_t dy, sum_t dy * (x - m). kFrozen: dx = dy * gA here.
-template <typename T>
-NF_INLINE void gn_bwd1_rows(const Args<T>& A, int64_t b, int64_t e, double* part) {
-  const int64_t C = A.C;
-  std::vector<T> blk(2 * C, T(0));
-  T* __restrict DB = blk.data();
-  T* __restrict DG = DB + C;
-  const T* __restrict gA = A.gA;
-  const T m = A.m;
-  const bool frozen = A.flags & kFrozen;
-  for (int64_t t = b; t < e; ++t) {
-    const T* __restrict xr = A.x + t * C;
-    const T* __restrict gr = A.dy + t * C;
-    for (int64_t i = 0; i < C; ++i) {
-      DB[i] += gr[i];
-      DG[i] += gr[i] * (xr[i] - m);
-    }
-    if (frozen) {
-      T* __restrict dr = A.out + t * C;
-      for (int64_t i = 0; i < C; ++i) dr[i] = gr[i] * gA[i];
-    }
-    if ((t - b + 1) % kBlock == 0 || t + 1 == e) flush(blk.data(), part, 2 * C);
-  }
-}
-
 // GN backward, pass 2 (batch).
 template <typename T>
 NF_INLINE void gn_bwd2_rows(const Args<T>& A, int64_t b, int64_t e, double*) {
@@ -179,7 +154,6 @@ NF_ROW_KERNEL(cn_apply_rows)
 NF_ROW_KERNEL(cn_bwd1_rows)
 NF_ROW_KERNEL(cn_bwd2_rows)
 NF_ROW_KERNEL(gn_apply_rows)
-NF_ROW_KERNEL(gn_bwd1_rows)
 NF_ROW_KERNEL(gn_bwd2_rows)
 
 // Column parameters of CN shared by forward and backward: cA = a * colsum, cV = colvar + eps.
@@ -247,11 +221,7 @@ void cross_norm_backward(const at::Tensor& dy, const at::Tensor& x, const at::Te
                          const at::Tensor& rs, const at::Tensor& cs, double eps, bool frozen,
                          double t_ref, at::Tensor& dx, at::Tensor& dw, at::Tensor& db) {
   const int64_t Tn = x.size(0), C = x.size(1);
-  if (Tn == 0 || C == 0) {
-    if (dw.defined()) dw.zero_();
-    if (db.defined()) db.zero_();
-    return;
-  }
+  if (empty_backward(x, dw, db)) return;
   AT_DISPATCH_FLOATING_TYPES(x.scalar_type(), "cross_norm_backward_cpu", [&] {
     using T = scalar_t;
     const double rows = frozen ? t_ref : static_cast<double>(Tn);
@@ -336,11 +306,7 @@ void global_norm_backward(const at::Tensor& dy, const at::Tensor& x, const at::T
                           const at::Tensor& stats, double eps, bool frozen, at::Tensor& dx,
                           at::Tensor& dw, at::Tensor& db) {
   const int64_t Tn = x.size(0), C = x.size(1);
-  if (Tn == 0 || C == 0) {
-    if (dw.defined()) dw.zero_();
-    if (db.defined()) db.zero_();
-    return;
-  }
+  if (empty_backward(x, dw, db)) return;
   AT_DISPATCH_FLOATING_TYPES(x.scalar_type(), "global_norm_backward_cpu", [&] {
     using T = scalar_t;
     const T* st = stats.data_ptr<T>();
@@ -356,7 +322,9 @@ void global_norm_backward(const at::Tensor& dy, const at::Tensor& x, const at::T
     A.m = st[0];
     A.gA = gA.data();
     A.flags = frozen ? kFrozen : 0;
-    const auto S = run_rows<T>(A, Tn, 2, gn_bwd1_rows_fn<T>());
+    const std::vector<T> mvec(static_cast<size_t>(C), st[0]);
+    A.mc = mvec.data();
+    const auto S = run_rows<T>(A, Tn, 2, dy_colsums_rows_fn<T>());
     // dgamma_i = s * sum dy (x - m), dbeta_i = sum dy
     if (dw.defined()) {
       T* p = dw.data_ptr<T>();

@@ -24,25 +24,6 @@ NF_INLINE void bn_apply_rows(const Args<T>& A, int64_t b, int64_t e, double*) {
   }
 }
 
-// BN backward, pass 1. part [2, C]: sum_t dy, sum_t dy * (x - mc).
-template <typename T>
-NF_INLINE void bn_bwd1_rows(const Args<T>& A, int64_t b, int64_t e, double* part) {
-  const int64_t C = A.C;
-  std::vector<T> blk(2 * C, T(0));
-  T* __restrict DB = blk.data();
-  T* __restrict DG = DB + C;
-  const T* __restrict mc = A.mc;
-  for (int64_t t = b; t < e; ++t) {
-    const T* __restrict xr = A.x + t * C;
-    const T* __restrict gr = A.dy + t * C;
-    for (int64_t i = 0; i < C; ++i) {
-      DB[i] += gr[i];
-      DG[i] += gr[i] * (xr[i] - mc[i]);
-    }
-    if ((t - b + 1) % kBlock == 0 || t + 1 == e) flush(blk.data(), part, 2 * C);
-  }
-}
-
 // BN backward, pass 2: dx = (dy - kc) * gA + (x - mc) * ac  (kc: column mean of dy, so that a
 // column of one row gets exactly 0).
 template <typename T>
@@ -108,7 +89,6 @@ NF_INLINE void ln_bwd_rows(const Args<T>& A, int64_t b, int64_t e, double* part)
 }
 
 NF_ROW_KERNEL(bn_apply_rows)
-NF_ROW_KERNEL(bn_bwd1_rows)
 NF_ROW_KERNEL(bn_bwd2_rows)
 NF_ROW_KERNEL(ln_apply_rows)
 NF_ROW_KERNEL(ln_bwd_rows)
@@ -147,11 +127,7 @@ void batch_norm_forward(const at::Tensor& x, const at::Tensor& w, const at::Tens
 void batch_norm_backward(const at::Tensor& dy, const at::Tensor& x, const at::Tensor& w, const at::Tensor& cs,
                          double eps, at::Tensor& dx, at::Tensor& dw, at::Tensor& db) {
   const int64_t Tn = x.size(0), C = x.size(1);
-  if (Tn == 0 || C == 0) {
-    if (dw.defined()) dw.zero_();
-    if (db.defined()) db.zero_();
-    return;
-  }
+  if (empty_backward(x, dw, db)) return;
   AT_DISPATCH_FLOATING_TYPES(x.scalar_type(), "batch_norm_backward_cpu", [&] {
     using T = scalar_t;
     const T* csp = cs.data_ptr<T>();
@@ -162,7 +138,7 @@ void batch_norm_backward(const at::Tensor& dy, const at::Tensor& x, const at::Te
     A.dy = dy.data_ptr<T>();
     A.out = dx.data_ptr<T>();
     A.mc = csp;
-    const auto S = run_rows<T>(A, Tn, 2, bn_bwd1_rows_fn<T>());
+    const auto S = run_rows<T>(A, Tn, 2, dy_colsums_rows_fn<T>());
     // s = 1/sqrt(var + eps); dx = g s (dy - S1/N) - g s^3 S2/N (x - mc); dw = s S2, db = S1.
     std::vector<T> gA(C), ac(C), kc(C);
     const double N = static_cast<double>(Tn);
@@ -204,11 +180,7 @@ void layer_norm_forward(const at::Tensor& x, const at::Tensor& w, const at::Tens
 void layer_norm_backward(const at::Tensor& dy, const at::Tensor& x, const at::Tensor& w, const at::Tensor& rs,
                          at::Tensor& dx, at::Tensor& dw, at::Tensor& db) {
   const int64_t Tn = x.size(0), C = x.size(1);
-  if (Tn == 0 || C == 0) {
-    if (dw.defined()) dw.zero_();
-    if (db.defined()) db.zero_();
-    return;
-  }
+  if (empty_backward(x, dw, db)) return;
   AT_DISPATCH_FLOATING_TYPES(x.scalar_type(), "layer_norm_backward_cpu", [&] {
     using T = scalar_t;
     const auto gam = vec_or<T>(w, C, T(1));

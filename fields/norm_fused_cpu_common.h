@@ -195,6 +195,41 @@ inline bool have_avx2() {
 #endif
 NF_ROW_KERNEL(stats_rows)
 
+// Backward pass 1 of GN and BN. part [2, C]: sum_t dy, sum_t dy * (x - mc_i) (GN: mc = the global
+// mean in every channel). kFrozen: also dx = dy * gA here.
+template <typename T>
+NF_INLINE void dy_colsums_rows(const Args<T>& A, int64_t b, int64_t e, double* part) {
+  const int64_t C = A.C;
+  std::vector<T> blk(2 * C, T(0));
+  T* __restrict DB = blk.data();
+  T* __restrict DG = DB + C;
+  const T* __restrict gA = A.gA;
+  const T* __restrict mc = A.mc;
+  const bool frozen = A.flags & kFrozen;
+  for (int64_t t = b; t < e; ++t) {
+    const T* __restrict xr = A.x + t * C;
+    const T* __restrict gr = A.dy + t * C;
+    for (int64_t i = 0; i < C; ++i) {
+      DB[i] += gr[i];
+      DG[i] += gr[i] * (xr[i] - mc[i]);
+    }
+    if (frozen) {
+      T* __restrict dr = A.out + t * C;
+      for (int64_t i = 0; i < C; ++i) dr[i] = gr[i] * gA[i];
+    }
+    if ((t - b + 1) % kBlock == 0 || t + 1 == e) flush(blk.data(), part, 2 * C);
+  }
+}
+NF_ROW_KERNEL(dy_colsums_rows)
+
+// Backward of an empty x: zeroes dw/db where asked for. Returns true when x is empty.
+inline bool empty_backward(const at::Tensor& x, at::Tensor& dw, at::Tensor& db) {
+  if (x.size(0) != 0 && x.size(1) != 0) return false;
+  if (dw.defined()) dw.zero_();
+  if (db.defined()) db.zero_();
+  return true;
+}
+
 // Runs fn over row chunks in parallel; returns the K*C column partials summed over chunks.
 template <typename T>
 std::vector<double> run_rows(const Args<T>& A, int64_t Tn, int K, RowFn<T> fn) {
