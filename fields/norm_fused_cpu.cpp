@@ -122,20 +122,6 @@ NF_INLINE void cn_bwd2_rows(const Args<T>& A, int64_t b, int64_t e, double*) {
   }
 }
 
-// GN output: y = (x - m) * gA + bias.
-template <typename T>
-NF_INLINE void gn_apply_rows(const Args<T>& A, int64_t b, int64_t e, double*) {
-  const int64_t C = A.C;
-  const T* __restrict gA = A.gA;
-  const T* __restrict be = A.bet;
-  const T m = A.m;
-  for (int64_t t = b; t < e; ++t) {
-    const T* __restrict xr = A.x + t * C;
-    T* __restrict yr = A.out + t * C;
-    for (int64_t i = 0; i < C; ++i) yr[i] = (xr[i] - m) * gA[i] + be[i];
-  }
-}
-
 // GN backward, pass 2 (batch).
 template <typename T>
 NF_INLINE void gn_bwd2_rows(const Args<T>& A, int64_t b, int64_t e, double*) {
@@ -153,7 +139,6 @@ NF_INLINE void gn_bwd2_rows(const Args<T>& A, int64_t b, int64_t e, double*) {
 NF_ROW_KERNEL(cn_apply_rows)
 NF_ROW_KERNEL(cn_bwd1_rows)
 NF_ROW_KERNEL(cn_bwd2_rows)
-NF_ROW_KERNEL(gn_apply_rows)
 NF_ROW_KERNEL(gn_bwd2_rows)
 
 // Column parameters of CN shared by forward and backward: cA = a * colsum, cV = colvar + eps.
@@ -294,11 +279,12 @@ void global_norm_forward(const at::Tensor& x, const at::Tensor& w, const at::Ten
     const auto gam = vec_or<T>(w, C, T(1)), bet = vec_or<T>(b, C, T(0));
     std::vector<T> gA(C);
     for (int64_t i = 0; i < C; ++i) gA[i] = static_cast<T>(s * static_cast<double>(gam[i]));
-    A.m = st[0];
+    const std::vector<T> mvec(static_cast<size_t>(C), st[0]);
+    A.mc = mvec.data();
     A.gA = gA.data();
     A.bet = bet.data();
     A.out = y.data_ptr<T>();
-    run_rows<T>(A, Tn, 0, gn_apply_rows_fn<T>());
+    run_rows<T>(A, Tn, 0, affine_rows_fn<T>());
   });
 }
 

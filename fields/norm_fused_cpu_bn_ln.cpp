@@ -10,20 +10,6 @@ namespace nf::fused_cpu {
 namespace {
 using namespace detail;
 
-// BN output: y = (x - mc) * gA + bias (per-column mean mc, gA = weight / sqrt(var + eps)).
-template <typename T>
-NF_INLINE void bn_apply_rows(const Args<T>& A, int64_t b, int64_t e, double*) {
-  const int64_t C = A.C;
-  const T* __restrict gA = A.gA;
-  const T* __restrict be = A.bet;
-  const T* __restrict mc = A.mc;
-  for (int64_t t = b; t < e; ++t) {
-    const T* __restrict xr = A.x + t * C;
-    T* __restrict yr = A.out + t * C;
-    for (int64_t i = 0; i < C; ++i) yr[i] = (xr[i] - mc[i]) * gA[i] + be[i];
-  }
-}
-
 // BN backward, pass 2: dx = (dy - kc) * gA + (x - mc) * ac  (kc: column mean of dy, so that a
 // column of one row gets exactly 0).
 template <typename T>
@@ -88,7 +74,6 @@ NF_INLINE void ln_bwd_rows(const Args<T>& A, int64_t b, int64_t e, double* part)
   }
 }
 
-NF_ROW_KERNEL(bn_apply_rows)
 NF_ROW_KERNEL(bn_bwd2_rows)
 NF_ROW_KERNEL(ln_apply_rows)
 NF_ROW_KERNEL(ln_bwd_rows)
@@ -120,7 +105,7 @@ void batch_norm_forward(const at::Tensor& x, const at::Tensor& w, const at::Tens
     A.gA = gA.data();
     A.bet = bet.data();
     A.out = y.data_ptr<T>();
-    run_rows<T>(A, Tn, 0, bn_apply_rows_fn<T>());
+    run_rows<T>(A, Tn, 0, affine_rows_fn<T>());
   });
 }
 

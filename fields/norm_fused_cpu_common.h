@@ -195,6 +195,23 @@ inline bool have_avx2() {
 #endif
 NF_ROW_KERNEL(stats_rows)
 
+// Output of BN and GN: y = (x - mc) * gA + bias (BN: column means and gA = weight / sqrt(var + eps);
+// GN: the global mean and rstd in every channel).
+template <typename T>
+NF_INLINE void affine_rows(const Args<T>& A, int64_t b, int64_t e, double*) {
+  const int64_t C = A.C;
+  const T* __restrict gA = A.gA;
+  const T* __restrict be = A.bet;
+  const T* __restrict mc = A.mc;
+  for (int64_t t = b; t < e; ++t) {
+    const T* __restrict xr = A.x + t * C;
+    T* __restrict yr = A.out + t * C;
+    for (int64_t i = 0; i < C; ++i) yr[i] = (xr[i] - mc[i]) * gA[i] + be[i];
+  }
+}
+
+NF_ROW_KERNEL(affine_rows)
+
 // Backward pass 1 of GN and BN. part [2, C]: sum_t dy, sum_t dy * (x - mc_i) (GN: mc = the global
 // mean in every channel). kFrozen: also dx = dy * gA here.
 template <typename T>
