@@ -99,7 +99,7 @@ int run_batch_eval(BatchEval& st) {
   for (const auto& a : st.archs) parse_arch(a);
   for (const auto& flag : {"--method", "--arch", "--seed", "--out", spec.input_flag.c_str()})
     for (const auto& t : split_args(st.args))
-      if (t == flag) throw std::runtime_error("--args: " + t + " is set by batch-eval itself (use --methods/--archs/--seeds/--out/--inputs)");
+      if (t == flag || t.rfind(std::string(flag) + "=", 0) == 0) throw std::runtime_error("--args: " + t + " is set by batch-eval itself (use --methods/--archs/--seeds/--out/--inputs)");
   const auto [k, n] = parse_shard(st.shard);
   const std::string tag = st.command + (st.args.empty() ? "" : " " + st.args);
   ResultsStore store(fs::path(st.out) / "results.jsonl");

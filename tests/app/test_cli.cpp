@@ -82,6 +82,8 @@ TEST(BatchEval, CtSweepTableResumeAndErrors) {
   expect_error(run("batch-eval --command fit-ct --inputs shepp_logan --methods relu+xn --out " + out.string()), "relu+xn");
   expect_error(run("batch-eval --command fit-ct --inputs shepp_logan --args \"--method pe\" --out " + out.string()),
                "--method");
+  expect_error(run("batch-eval --command fit-ct --inputs shepp_logan --args \"--out=/tmp/x\" --out " + out.string()),
+               "--out=/tmp/x");
   // A run that fails (missing input) stops the sweep, naming the run; the store keeps what was done.
   auto bad = run("batch-eval --command fit-ct --inputs /nonexistent/slice.png --args \"--iters 1 --quiet\" --out " +
                  out.string());
