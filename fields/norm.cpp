@@ -99,11 +99,15 @@ void NormImpl::end_calibration() {
   frozen_count.fill_(acc_rows_);
 }
 
-void NormImpl::observe(const torch::Tensor& x) {
+bool NormImpl::observing() const {
   const auto k = options.kind();
-  if (k == NormKind::None || k == NormKind::Layer) return;
-  const double m = options.momentum();
-  if (!calibrating_ && (m <= 0 || !is_training())) return;
+  if (k == NormKind::None || k == NormKind::Layer) return false;
+  return calibrating_ || (options.momentum() > 0 && is_training());
+}
+
+void NormImpl::observe(const torch::Tensor& x, const torch::Tensor& batch_stats) {
+  if (!observing()) return;
+  const auto k = options.kind();
   c10::NoGradGuard ng;
   const double rows = static_cast<double>(x.size(0));
   const double n = k == NormKind::Global ? static_cast<double>(x.numel()) : rows;
@@ -118,13 +122,24 @@ void NormImpl::observe(const torch::Tensor& x) {
     acc_rows_ += rows;
     return;
   }
-  // Running estimate: one fused var_mean pass in the input's precision (the EMA needs no more).
+  // Running estimate from the statistics the fused forward computed (same definitions: BN biased,
+  // GN/CN unbiased with a max(n-1, 1) denominator), else one var_mean pass in x's precision.
   const bool unbiased = k != NormKind::Batch;
-  auto vm = k == NormKind::Global ? at::var_mean(x.detach(), unbiased) : at::var_mean(x.detach(), at::IntArrayRef{0}, unbiased);
-  auto var = std::get<0>(vm).reshape(frozen_var.sizes()).to(frozen_var.scalar_type());
-  auto mean = std::get<1>(vm).reshape(frozen_mean.sizes()).to(frozen_mean.scalar_type());
-  if (unbiased && n < 2) var = at::zeros_like(var);  // max(n-1, 1) denominator: one sample has variance 0
+  torch::Tensor mean, var;
+  if (batch_stats.defined()) {
+    mean = batch_stats[0];
+    var = batch_stats[1];
+  } else {
+    auto vm = k == NormKind::Global ? at::var_mean(x.detach(), unbiased)
+                                    : at::var_mean(x.detach(), at::IntArrayRef{0}, unbiased);
+    var = std::get<0>(vm);
+    mean = std::get<1>(vm);
+    if (unbiased && n < 2) var = at::zeros_like(var);  // max(n-1, 1) denominator: one sample has variance 0
+  }
+  var = var.reshape(frozen_var.sizes()).to(frozen_var.scalar_type());
+  mean = mean.reshape(frozen_mean.sizes()).to(frozen_mean.scalar_type());
   // No host sync: the first observation replaces the initial values, later ones are blended.
+  const double m = options.momentum();
   auto seen = (frozen_count > 0).to(frozen_mean.scalar_type());
   const auto keep = seen * (1 - m);
   frozen_mean.copy_(frozen_mean * keep + mean * (1 - keep));
@@ -142,15 +157,24 @@ torch::Tensor NormImpl::forward(const torch::Tensor& x) {
   if (k == NormKind::Layer)
     return fused ? layer_norm_fused(x, weight, bias, eps) : ref::layer_norm(x, weight, bias, eps);
   if (options.mode() == NormMode::Batch || calibrating_) {
-    observe(x);
+    if (!fused) {
+      observe(x);
+      switch (k) {
+        case NormKind::Batch: return ref::batch_norm(x, weight, bias, eps);
+        case NormKind::Global: return ref::global_norm(x, weight, bias, eps);
+        case NormKind::Cross: return ref::cross_norm(x, weight, bias, eps);
+        default: break;
+      }
+    }
+    NormWithStats r;
     switch (k) {
-      case NormKind::Batch: return fused ? batch_norm_fused(x, weight, bias, eps) : ref::batch_norm(x, weight, bias, eps);
-      case NormKind::Global:
-        return fused ? global_norm_fused(x, weight, bias, eps) : ref::global_norm(x, weight, bias, eps);
-      case NormKind::Cross:
-        return fused ? cross_norm_fused(x, weight, bias, eps) : ref::cross_norm(x, weight, bias, eps);
+      case NormKind::Batch: r = batch_norm_fused_stats(x, weight, bias, eps); break;
+      case NormKind::Global: r = global_norm_fused_stats(x, weight, bias, eps); break;
+      case NormKind::Cross: r = cross_norm_fused_stats(x, weight, bias, eps); break;
       default: break;
     }
+    observe(x, r.stats);  // the running estimate reuses the forward's statistics (no extra pass)
+    return r.y;
   }
   TORCH_CHECK(has_frozen_stats(), "nf::Norm(", to_string(k),
               ") in frozen mode has no statistics: train with momentum > 0 or calibrate first");

@@ -75,7 +75,10 @@ class NormImpl : public torch::nn::Cloneable<NormImpl> {
   torch::Tensor frozen_count;
 
  private:
-  void observe(const torch::Tensor& x);  // running estimate / calibration accumulation
+  bool observing() const;  // a running estimate or a calibration wants this batch's statistics
+  // Running estimate / calibration accumulation from x; batch_stats [2, C] or [2] (mean, variance as
+  // the fused forward computed them), when defined, saves the running estimate its own pass.
+  void observe(const torch::Tensor& x, const torch::Tensor& batch_stats = {});
   bool calibrating_ = false;
   torch::Tensor acc_sum_, acc_sumsq_;    // double accumulators
   double acc_count_ = 0;

@@ -135,9 +135,16 @@ at::Tensor grad_buffer(AutogradContext* ctx, size_t input, const at::Tensor& lik
   return like.defined() && ctx->needs_input_grad(input) ? at::empty_like(like) : at::Tensor();
 }
 
+// Forward outputs {y, stats}: the batch statistics the kernels computed anyway (absent in frozen
+// mode), returned for the running estimate so that it needs no pass of its own; not differentiable.
+variable_list with_stats(AutogradContext* ctx, const at::Tensor& y, const at::Tensor& stats) {
+  ctx->mark_non_differentiable({stats});
+  return {y, stats};
+}
+
 // x [T, C], w/b [C] or absent, cs_frozen [2, C] (frozen column mean, variance) or absent.
 struct CrossNormFn : public torch::autograd::Function<CrossNormFn> {
-  static at::Tensor forward(AutogradContext* ctx, const at::Tensor& x, const at::Tensor& w_, const at::Tensor& b_,
+  static variable_list forward(AutogradContext* ctx, const at::Tensor& x, const at::Tensor& w_, const at::Tensor& b_,
                             const at::Tensor& cs_, double t_ref, double eps) {
     const at::Tensor w = present(w_), b = present(b_), cs_frozen = present(cs_);
     const bool frozen = cs_frozen.defined();
@@ -149,7 +156,7 @@ struct CrossNormFn : public torch::autograd::Function<CrossNormFn> {
     ctx->saved_data["frozen"] = frozen;
     ctx->saved_data["t_ref"] = t_ref;
     ctx->saved_data["eps"] = eps;
-    return y;
+    return with_stats(ctx, y, frozen ? absent(x) : cs);
   }
 
   static variable_list backward(AutogradContext* ctx, variable_list grad_out) {
@@ -177,7 +184,7 @@ struct CrossNormFn : public torch::autograd::Function<CrossNormFn> {
 
 // x [T, C], w/b [C] or absent, stats_frozen [2] (mean, variance) or absent.
 struct GlobalNormFn : public torch::autograd::Function<GlobalNormFn> {
-  static at::Tensor forward(AutogradContext* ctx, const at::Tensor& x, const at::Tensor& w_, const at::Tensor& b_,
+  static variable_list forward(AutogradContext* ctx, const at::Tensor& x, const at::Tensor& w_, const at::Tensor& b_,
                             const at::Tensor& stats_, double eps) {
     const at::Tensor w = present(w_), b = present(b_), stats_frozen = present(stats_);
     const bool frozen = stats_frozen.defined();
@@ -187,7 +194,7 @@ struct GlobalNormFn : public torch::autograd::Function<GlobalNormFn> {
     ctx->save_for_backward({x, w, b, stats});
     ctx->saved_data["frozen"] = frozen;
     ctx->saved_data["eps"] = eps;
-    return y;
+    return with_stats(ctx, y, frozen ? absent(x) : stats);
   }
 
   static variable_list backward(AutogradContext* ctx, variable_list grad_out) {
@@ -216,7 +223,7 @@ struct GlobalNormFn : public torch::autograd::Function<GlobalNormFn> {
 // stats: BN [2, C] column (mean, biased variance); LN [2, T] row (mean, rstd).
 template <bool kLayer>
 struct RowColNormFn : public torch::autograd::Function<RowColNormFn<kLayer>> {
-  static at::Tensor forward(AutogradContext* ctx, const at::Tensor& x, const at::Tensor& w_, const at::Tensor& b_,
+  static variable_list forward(AutogradContext* ctx, const at::Tensor& x, const at::Tensor& w_, const at::Tensor& b_,
                             double eps) {
     const at::Tensor w = present(w_), b = present(b_);
     auto y = at::empty_like(x);
@@ -227,7 +234,7 @@ struct RowColNormFn : public torch::autograd::Function<RowColNormFn<kLayer>> {
       fused_cpu::batch_norm_forward(x, w, b, eps, y, stats);
     ctx->save_for_backward({x, w, b, stats});
     ctx->saved_data["eps"] = eps;
-    return y;
+    return with_stats(ctx, y, stats);
   }
 
   static variable_list backward(AutogradContext* ctx, variable_list grad_out) {
@@ -278,12 +285,18 @@ bool fused_norm_supported(const at::Tensor& x) {
          (x.device().is_cpu() || cuda_dispatch(x));
 }
 
-at::Tensor cross_norm_fused(const at::Tensor& x, const at::Tensor& weight, const at::Tensor& bias, double eps) {
+NormWithStats cross_norm_fused_stats(const at::Tensor& x, const at::Tensor& weight, const at::Tensor& bias,
+                                     double eps) {
   check_x(x, "cross_norm_fused");
-  if (x.numel() == 0) return ref::cross_norm(x, weight, bias, eps);
+  if (x.numel() == 0) return {ref::cross_norm(x, weight, bias, eps), at::Tensor()};
   const int64_t C = x.size(1);
-  return CrossNormFn::apply(x.contiguous(), like_x(weight, x, C, "cross_norm_fused", "weight"),
-                            like_x(bias, x, C, "cross_norm_fused", "bias"), absent(x), 0.0, eps);
+  auto out = CrossNormFn::apply(x.contiguous(), like_x(weight, x, C, "cross_norm_fused", "weight"),
+                                like_x(bias, x, C, "cross_norm_fused", "bias"), absent(x), 0.0, eps);
+  return {out[0], out[1]};
+}
+
+at::Tensor cross_norm_fused(const at::Tensor& x, const at::Tensor& weight, const at::Tensor& bias, double eps) {
+  return cross_norm_fused_stats(x, weight, bias, eps).y;
 }
 
 at::Tensor cross_norm_frozen_fused(const at::Tensor& x, const at::Tensor& weight, const at::Tensor& bias,
@@ -297,15 +310,21 @@ at::Tensor cross_norm_frozen_fused(const at::Tensor& x, const at::Tensor& weight
   const int64_t C = x.size(1);
   auto cs = at::stack({like_x(col_mean.detach(), x, C, fn, "col_mean"), like_x(col_var.detach(), x, C, fn, "col_var")});
   return CrossNormFn::apply(x.contiguous(), like_x(weight, x, C, fn, "weight"), like_x(bias, x, C, fn, "bias"),
-                            cs, t_ref, eps);
+                            cs, t_ref, eps)[0];
+}
+
+NormWithStats global_norm_fused_stats(const at::Tensor& x, const at::Tensor& weight, const at::Tensor& bias,
+                                      double eps) {
+  check_x(x, "global_norm_fused");
+  if (x.numel() == 0) return {ref::global_norm(x, weight, bias, eps), at::Tensor()};
+  const int64_t C = x.size(1);
+  auto out = GlobalNormFn::apply(x.contiguous(), like_x(weight, x, C, "global_norm_fused", "weight"),
+                                 like_x(bias, x, C, "global_norm_fused", "bias"), absent(x), eps);
+  return {out[0], out[1]};
 }
 
 at::Tensor global_norm_fused(const at::Tensor& x, const at::Tensor& weight, const at::Tensor& bias, double eps) {
-  check_x(x, "global_norm_fused");
-  if (x.numel() == 0) return ref::global_norm(x, weight, bias, eps);
-  const int64_t C = x.size(1);
-  return GlobalNormFn::apply(x.contiguous(), like_x(weight, x, C, "global_norm_fused", "weight"),
-                             like_x(bias, x, C, "global_norm_fused", "bias"), absent(x), eps);
+  return global_norm_fused_stats(x, weight, bias, eps).y;
 }
 
 at::Tensor global_norm_frozen_fused(const at::Tensor& x, const at::Tensor& weight, const at::Tensor& bias,
@@ -317,15 +336,21 @@ at::Tensor global_norm_frozen_fused(const at::Tensor& x, const at::Tensor& weigh
   const int64_t C = x.size(1);
   auto stats = at::cat({like_x(mean.detach(), x, 1, fn, "mean"), like_x(var.detach(), x, 1, fn, "var")});
   return GlobalNormFn::apply(x.contiguous(), like_x(weight, x, C, fn, "weight"), like_x(bias, x, C, fn, "bias"),
-                             stats, eps);
+                             stats, eps)[0];
+}
+
+NormWithStats batch_norm_fused_stats(const at::Tensor& x, const at::Tensor& weight, const at::Tensor& bias,
+                                     double eps) {
+  if (!x.device().is_cpu() || !fused_norm_supported(x) || x.numel() == 0)
+    return {at::batch_norm(x, weight, bias, {}, {}, /*training=*/true, 0.0, eps, /*cudnn_enabled=*/true), at::Tensor()};
+  const int64_t C = x.size(1);
+  auto out = RowColNormFn<false>::apply(x.contiguous(), like_x(weight, x, C, "batch_norm_fused", "weight"),
+                                        like_x(bias, x, C, "batch_norm_fused", "bias"), eps);
+  return {out[0], out[1]};
 }
 
 at::Tensor batch_norm_fused(const at::Tensor& x, const at::Tensor& weight, const at::Tensor& bias, double eps) {
-  if (!x.device().is_cpu() || !fused_norm_supported(x) || x.numel() == 0)
-    return at::batch_norm(x, weight, bias, {}, {}, /*training=*/true, 0.0, eps, /*cudnn_enabled=*/true);
-  const int64_t C = x.size(1);
-  return RowColNormFn<false>::apply(x.contiguous(), like_x(weight, x, C, "batch_norm_fused", "weight"),
-                                    like_x(bias, x, C, "batch_norm_fused", "bias"), eps);
+  return batch_norm_fused_stats(x, weight, bias, eps).y;
 }
 
 at::Tensor batch_norm_frozen_fused(const at::Tensor& x, const at::Tensor& weight, const at::Tensor& bias,
@@ -339,7 +364,7 @@ at::Tensor layer_norm_fused(const at::Tensor& x, const at::Tensor& weight, const
     return at::layer_norm(x, {x.size(-1)}, weight, bias, eps, /*cudnn_enable=*/true);
   const int64_t C = x.size(1);
   return RowColNormFn<true>::apply(x.contiguous(), like_x(weight, x, C, "layer_norm_fused", "weight"),
-                                   like_x(bias, x, C, "layer_norm_fused", "bias"), eps);
+                                   like_x(bias, x, C, "layer_norm_fused", "bias"), eps)[0];
 }
 
 }  // namespace nf

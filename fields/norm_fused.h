@@ -37,6 +37,21 @@ at::Tensor global_norm_fused(const at::Tensor& x, const at::Tensor& weight, cons
 at::Tensor global_norm_frozen_fused(const at::Tensor& x, const at::Tensor& weight, const at::Tensor& bias,
                                     const at::Tensor& mean, const at::Tensor& var, double eps);
 
+// The batch-mode ops again, also returning the statistics their forward computed, for a running
+// estimate without a pass of its own (detached; undefined where the op fell back to another path:
+// empty x, or BN on CUDA): CN [2, C] (column mean, unbiased column variance), GN [2] (mean, unbiased
+// variance), BN [2, C] (column mean, biased column variance).
+struct NormWithStats {
+  at::Tensor y;      // [T, C]
+  at::Tensor stats;  // see above, or undefined
+};
+NormWithStats cross_norm_fused_stats(const at::Tensor& x, const at::Tensor& weight, const at::Tensor& bias,
+                                     double eps);
+NormWithStats global_norm_fused_stats(const at::Tensor& x, const at::Tensor& weight, const at::Tensor& bias,
+                                      double eps);
+NormWithStats batch_norm_fused_stats(const at::Tensor& x, const at::Tensor& weight, const at::Tensor& bias,
+                                     double eps);
+
 // BN and LN with the reference's semantics (BN: biased variance over T per channel; LN: biased
 // variance over C per row; frozen BN: mean/var [C]). CPU: the row kernels below, one statistics pass
 // + one output pass (BN), one pass (LN), backward 2 passes (BN) / 1 pass (LN); LibTorch 1.13's CPU
