@@ -155,6 +155,7 @@ int run_batch_eval(BatchEval& st) {
     std::printf("nerf batch-eval: %zu runs in shard %d/%d (%zu scenes x %zu configs x %zu seeds in all), %lld already in %s\n",
                 mine.size(), k, n, scenes.size(), st.configs.size(), st.seeds.size(),
                 static_cast<long long>(mine.size() - todo), store.path().c_str());
+    std::fflush(stdout);
     const auto t0 = std::chrono::steady_clock::now();
     for (const auto& it : mine) {
       if (store.has(it.key)) continue;
