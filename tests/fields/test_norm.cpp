@@ -18,7 +18,7 @@ using nf::NormMode;
 using nf::NormOptions;
 
 namespace {
-// H[t][i] = (3t + i)^1.5, T = 4, C = 3 (DESIGN.md)
+// H[t][i] = (3t + i)^1.5, T = 4, C = 3 (docs/normalization.md)
 at::Tensor design_vector() {
   auto H = at::empty({4, 3}, at::kDouble);
   for (int t = 0; t < 4; ++t)
