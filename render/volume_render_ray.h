@@ -1,6 +1,6 @@
 #pragma once
 // Fused volume rendering: the per-ray math shared by the CPU loop (render/volume_render.cpp) and
-// the CUDA kernels (render/cuda/volume_render.cu), and the CUDA launchers.
+// the CUDA kernels (render/cuda/volume_render.cu; launchers in render/cuda/volume_render.h).
 // Plain C++ header: no CUDA or torch types (NF_VR_HD expands to __host__ __device__ under nvcc).
 //
 // For one ray with S samples (sigma_i >= 0, colour c_i, edges t_0..t_S, direction d, background b):
@@ -91,27 +91,6 @@ NF_VR_HD void render_ray_backward(int64_t S, const T* density, const T* rgb, con
     grad_rgb[3 * k + 2] = w * g_rgb[2];
   }
 }
-
-// CUDA launchers (defined in volume_render.cu; one thread per ray, all pointers device memory,
-// contiguous). stream: a cudaStream_t as void* (nullptr = default stream). Throw
-// std::runtime_error on a launch error.
-// density [N, S], rgb [N, S, 3], t [N, S + 1], dirs [N, 3], bg [N, 3]
-//   -> out_rgb [N, 3], out_depth [N], out_acc [N], out_w [N, S]
-void forward_cuda(int64_t N, int64_t S, const float* density, const float* rgb, const float* t,
-                  const float* dirs, const float* bg, float* out_rgb, float* out_depth, float* out_acc,
-                  float* out_w, void* stream);
-void forward_cuda(int64_t N, int64_t S, const double* density, const double* rgb, const double* t,
-                  const double* dirs, const double* bg, double* out_rgb, double* out_depth,
-                  double* out_acc, double* out_w, void* stream);
-// + g_rgb [N, 3], g_depth [N], g_acc [N], g_w [N, S] -> grad_density [N, S], grad_rgb [N, S, 3]
-void backward_cuda(int64_t N, int64_t S, const float* density, const float* rgb, const float* t,
-                   const float* dirs, const float* bg, const float* g_rgb, const float* g_depth,
-                   const float* g_acc, const float* g_w, float* grad_density, float* grad_rgb,
-                   void* stream);
-void backward_cuda(int64_t N, int64_t S, const double* density, const double* rgb, const double* t,
-                   const double* dirs, const double* bg, const double* g_rgb, const double* g_depth,
-                   const double* g_acc, const double* g_w, double* grad_density, double* grad_rgb,
-                   void* stream);
 
 }  // namespace vr
 }  // namespace nf
