@@ -20,24 +20,22 @@
 
 #include "datasets/blender.h"
 #include "fields/mipnerf.h"
+#include "render/camera.h"
+#include "render/nerf_render.h"  // render_rays, render_view, NerfRays, NerfView, orbit_poses, ...
 #include "render/rays.h"
 #include "render/volume_render.h"
 #include "tasks/task.h"
 
 namespace nf {
 
-struct NerfOptions {
+// The rendering options (n_coarse, n_fine, chunk, resample_padding, lindisp, white_bkgd) come from
+// NerfRenderOptions (render/nerf_render.h).
+struct NerfOptions : NerfRenderOptions {
   std::string scene;            // scene folder (transforms_*.json)
   int downscale = 1;            // integer image downscale (area average)
   int max_train_frames = -1;    // -1: all
-  int64_t n_coarse = 128;       // coarse intervals per ray (n_coarse + 1 edges)
-  int64_t n_fine = 128;         // fine intervals per ray
   int64_t batch = 4096;         // rays per step
-  int64_t chunk = 8192;         // rays per chunk when rendering whole images
   double coarse_loss_mult = 0.1;
-  double resample_padding = 0.01;
-  bool lindisp = false;
-  bool white_bkgd = true;
   uint64_t seed = 0;
   int calib_batches = 1;        // training-size batches pooled for the frozen statistics
   std::string eval_split = "test";
@@ -52,46 +50,23 @@ struct NerfOptions {
   static NerfOptions from_json(const nlohmann::json& j, const std::string& where);  // strict, over defaults
 };
 
-// Camera set-up shared by training, evaluation and free-viewpoint rendering.
+// The Blender scene's camera record (the checkpoint's task config "camera": height, width, focal,
+// near, far): one focal, principal point at the centre, OpenGL poses.
 struct NerfCamera {
   int H = 0, W = 0;
   double focal = 0, near = 2.0, far = 6.0;
+  // The pinhole camera at an OpenGL camera-to-world pose c2w [4, 4] (or [3, 4]).
+  Camera at(const at::Tensor& c2w) const { return Camera::from_opengl(W, H, focal, c2w); }
   nlohmann::json to_json() const;
   static NerfCamera from_json(const nlohmann::json& j, const std::string& where);
 };
 
-struct NerfRays {  // both passes of a batch of rays
-  RenderOutput coarse, fine;
-  at::Tensor t_coarse, t_fine;  // [N, n_coarse + 1], [N, n_fine + 1]
-};
-
-struct NerfView {
-  at::Tensor rgb;    // [H, W, 3] on the CPU
-  at::Tensor depth;  // [H, W] mip-NeRF distance (normalized_depth), on the CPU
-  at::Tensor acc;    // [H, W] opacity, on the CPU
-};
-
-// The MipNeRF behind a Field; throws "<what>: field type 'x' is not a mipnerf field" otherwise.
-MipNeRFImpl& as_mipnerf(FieldImpl& field, const std::string& what = "nerf");
-
-// Coarse + fine passes for rays (with graph when grad mode is on). gen: jitter (randomized only).
-NerfRays render_rays(MipNeRFImpl& field, const Rays& rays, const NerfOptions& o, bool randomized,
-                     at::Generator gen = {});
-// Whole image from camera-to-world c2w [4, 4] (or [3, 4]), in chunks of o.chunk rays, no jitter.
-NerfView render_view(MipNeRFImpl& field, const NerfCamera& cam, const at::Tensor& c2w, const NerfOptions& o,
+// render_view(field, cam.at(c2w), cam.near, cam.far, o, device): a Blender camera at pose c2w.
+NerfView render_view(MipNeRFImpl& field, const NerfCamera& cam, const at::Tensor& c2w, const NerfRenderOptions& o,
                      const c10::Device& device);
-// Greyscale depth image [H, W] in [0, 1]: (far - depth) / (far - near) * acc (near is bright, empty
-// background black), the same mapping for every method so maps compare directly.
-at::Tensor depth_to_image(const at::Tensor& depth, const at::Tensor& acc, double near, double far);
-// Look-at poses [frames, 4, 4] on a circle of `radius` at elevation `elevation_deg` around the origin,
-// world up +z (Blender), azimuth from 0 to 360 (exclusive), OpenGL camera axes.
-at::Tensor orbit_poses(int64_t frames, double radius, double elevation_deg);
 // A JSON file holding a list of 4x4 camera-to-world matrices, or a transforms-style object
 // {"frames": [{"transform_matrix": ...}]} -> [F, 4, 4]. Errors name the file and entry.
 at::Tensor load_pose_list(const std::filesystem::path& path);
-
-// True when the field has BN/GN/CN layers (rendering needs frozen statistics).
-bool nerf_needs_frozen_stats(FieldImpl& field);
 
 class NerfTask : public Task {
  public:
