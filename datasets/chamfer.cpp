@@ -165,6 +165,16 @@ ChamferResult chamfer(const at::Tensor& pred, const at::Tensor& gt, double max_d
   return r;
 }
 
+ChamferResult mesh_chamfer(const at::Tensor& vertices, const at::Tensor& faces, const at::Tensor& gt_points,
+                           const MeshChamferOptions& o) {
+  if (!(o.radius > 0)) throw std::runtime_error("mesh_chamfer: radius must be > 0");
+  const double density = o.density > 0 ? o.density : 4.0 / (o.radius * o.radius);
+  const double max_dist = o.max_dist > 0 ? o.max_dist : 100.0 * o.radius;
+  const at::Tensor pred = radius_downsample(sample_surface(vertices, faces, density, o.seed), o.radius);
+  const at::Tensor gt = radius_downsample(gt_points, o.radius);
+  return chamfer(pred, gt, max_dist, o.drop_far);
+}
+
 at::Tensor load_points(const std::string& path, double density, uint64_t seed) {
   std::string ext = path.size() >= 4 ? path.substr(path.size() - 4) : "";
   std::transform(ext.begin(), ext.end(), ext.begin(), [](unsigned char ch) { return std::tolower(ch); });

@@ -36,6 +36,20 @@ struct ChamferResult {
 // does (a side with no distance left has mean 0). pred: [P, 3]; gt: [G, 3]; both non-empty.
 ChamferResult chamfer(const at::Tensor& pred, const at::Tensor& gt, double max_dist, bool drop_far = false);
 
+struct MeshChamferOptions {
+  double radius = 0;         // downsample radius (DTU: 0.2 mm); > 0, in scene units
+  double density = 0;        // surface samples per unit area; 0 = 4 / radius^2 (~DTU's spacing)
+  double max_dist = 0;       // cap (DTU: 20 mm); 0 = 100 * radius
+  bool drop_far = false;     // leave distances >= max_dist out (DTU eval.py) instead of capping
+  uint64_t seed = 0;
+};
+
+// The DTU protocol for a mesh against ground-truth points: sample the mesh at `density`, thin the
+// samples and the ground truth with `radius`, then chamfer(max_dist). vertices: [V, 3];
+// faces: [F, 3]; gt_points: [G, 3] (e.g. load_points of the reference mesh or scan).
+ChamferResult mesh_chamfer(const at::Tensor& vertices, const at::Tensor& faces, const at::Tensor& gt_points,
+                           const MeshChamferOptions& o);
+
 // A point cloud from a file: a PLY with vertices only (no faces) gives its vertices; a mesh (.obj,
 // or .ply with faces) is sampled with sample_surface(density, seed). -> [N, 3] float32.
 // Errors are one line naming the file.

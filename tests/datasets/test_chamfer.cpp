@@ -187,3 +187,18 @@ TEST(Chamfer, LoadPointsFromPlyCloudAndMesh) {
     EXPECT_NE(std::string(e.what()).find("missing.ply"), std::string::npos) << e.what();
   }
 }
+
+TEST(Chamfer, MeshChamferProtocol) {
+  // A sphere mesh against points of a sphere 0.05 larger: ~0.05; against itself: ~0.
+  const Tri s = sphere(0.8), big = sphere(0.85);
+  nf::MeshChamferOptions o;
+  o.radius = 0.02;
+  const at::Tensor gt_big = nf::sample_surface(big.v, big.f, 1e4, 5);
+  const nf::ChamferResult r = nf::mesh_chamfer(s.v, s.f, gt_big, o);
+  EXPECT_NEAR(r.overall, 0.05, 0.006);
+  EXPECT_LT(r.n_pred, nf::sample_surface(s.v, s.f, 4.0 / (0.02 * 0.02)).size(0));  // thinned
+  const nf::ChamferResult self = nf::mesh_chamfer(s.v, s.f, nf::sample_surface(s.v, s.f, 1e4, 6), o);
+  EXPECT_LT(self.overall, 0.012);
+  o.radius = 0;
+  EXPECT_THROW(nf::mesh_chamfer(s.v, s.f, gt_big, o), std::runtime_error);
+}

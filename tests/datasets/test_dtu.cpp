@@ -282,6 +282,10 @@ TEST(Dtu, RealScan65) {
   const at::Tensor R = s.c2w.slice(1, 0, 3).slice(2, 0, 3);
   EXPECT_TRUE(at::allclose(at::matmul(R, R.transpose(1, 2)), at::eye(3, at::kDouble).expand({49, 3, 3}), 1e-6, 1e-6));
   const at::Tensor K = s.intrinsics;
+  std::printf("scan65 view 0: fx %.2f fy %.2f skew %.4f cx %.2f cy %.2f; centres |c| in [%.2f, %.2f]\n",
+              K[0][0][0].item<double>(), K[0][1][1].item<double>(), K[0][0][1].item<double>(),
+              K[0][0][2].item<double>(), K[0][1][2].item<double>(), centres.norm(2, -1).min().item<double>(),
+              centres.norm(2, -1).max().item<double>());
   EXPECT_GT(K.select(1, 0).select(1, 0).min().item<double>(), 200);
   EXPECT_LT(K.select(1, 0).select(1, 0).max().item<double>(), 1000);
   EXPECT_GT((K.select(1, 0).select(1, 2) - 199.5).abs().min().item<double>(), 1.0);
