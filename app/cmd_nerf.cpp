@@ -100,7 +100,8 @@ int run_train(Train& st, CLI::App* sub) {
   auto device = st.flags.setup();
   auto job = make_nerf_job(st.flags, cfg, st.scene, st.overrides);
   NerfTask task(job.task, device);
-  auto r = fit_task(task, job.field, job.train, device, {});
+  auto r = fit_task(task, job.field, job.train, device, {},
+                    [&](FieldImpl& f, int64_t step) { task.after_step(f, step, job.train); });
   auto& m = r.metrics;
   m["config"] = job.name;
   if (!job.train.out_dir.empty()) write_json((job.train.out_dir / "results.json").string(), m);
@@ -109,7 +110,12 @@ int run_train(Train& st, CLI::App* sub) {
               static_cast<long long>(m["n_views"].get<int64_t>()), job.task.eval_split.c_str(),
               static_cast<long long>(m["iters"].get<int64_t>()), m["ms_per_iter"].get<double>(),
               m["norm_mode"].get<std::string>().c_str());
-  std::printf("outputs in %s (results.json, checkpoint.pt, render_*.png, depth_*.png, compare_*.png)\n",
+  std::string names;
+  for (const auto& v : m["views"]) names += (names.empty() ? "" : " ") + fs::path(v["view"].get<std::string>()).stem().string();
+  std::printf("evaluated %s views: %s (%lld of %lld in the split; eval_skip %d, eval_max_views %d)\n",
+              job.task.eval_split.c_str(), names.c_str(), static_cast<long long>(m["n_views"].get<int64_t>()),
+              static_cast<long long>(m.value("views_in_split", int64_t{-1})), job.task.eval_skip, job.task.eval_max_views);
+  std::printf("outputs in %s (results.json, checkpoint.pt, render_*.png, depth_*.png, compare_*.png, preview/)\n",
               st.flags.out.c_str());
   return 0;
 }

@@ -8,6 +8,7 @@
 #include <torch/utils.h>
 
 #include <algorithm>
+#include <cctype>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -17,6 +18,7 @@
 #include "app/assets.h"
 #include "app/nerf_setup.h"
 #include "datasets/image_io.h"
+#include "datasets/image_resize.h"
 #include "fields/config.h"
 #include "tasks/fit.h"
 #include "tasks/nerf_table.h"
@@ -70,10 +72,27 @@ std::string protocol_tag(const BatchEval& st) {
   return "iters=" + (st.iters > 0 ? std::to_string(st.iters) : std::string("config")) + (ov.empty() ? "" : "," + ov);
 }
 
-std::string path_safe(std::string s) {
-  for (auto& c : s)
-    if (c == '/' || c == ' ' || c == ',') c = '_';
-  return s;
+// The run folder of a protocol (OUT/runs/<folder>/<scene>/<config>_s<seed>): "config" when every
+// setting comes from the configs, else the overrides as key-value pairs joined by '.', e.g. the tag
+// "iters=300,skip=1,views=-1" -> "iters-300.skip-1.views-all". Only letters, digits, '-', '_', '.'.
+std::string protocol_folder(const std::string& tag) {
+  std::string out;
+  size_t pos = 0;
+  while (pos <= tag.size()) {
+    size_t end = tag.find(',', pos);
+    if (end == std::string::npos) end = tag.size();
+    std::string kv = tag.substr(pos, end - pos);
+    pos = end + 1;
+    if (kv.empty() || kv == "iters=config") continue;
+    const auto eq = kv.find('=');
+    std::string k = kv.substr(0, eq), v = eq == std::string::npos ? "" : kv.substr(eq + 1);
+    if (v == "-1") v = "all";
+    std::string part = v.empty() ? k : k + "-" + v;
+    for (auto& c : part)
+      if (!std::isalnum(static_cast<unsigned char>(c)) && c != '-' && c != '_' && c != '.') c = '_';
+    out += (out.empty() ? "" : ".") + part;
+  }
+  return out.empty() ? "config" : out;
 }
 
 // One training job of the sweep, as `nerf train --config <config> --scene <scene> --seed <seed>` would run it.
@@ -85,7 +104,7 @@ NerfJob batch_job(const BatchEval& st, const std::string& config, const fs::path
   auto cfg = flags.apply_config([&](const std::string& flag) { return (flag == "--iters" && st.iters > 0) || flag == "--seed"; });
   flags.quiet = st.quiet;
   flags.resume = true;  // an interrupted run continues from its last checkpoint
-  flags.out = (fs::path(st.out) / "runs" / path_safe(protocol_tag(st)) / scene.filename() /
+  flags.out = (fs::path(st.out) / "runs" / protocol_folder(protocol_tag(st)) / scene.filename() /
                (fs::path(flags.config_path).stem().string() + "_s" + std::to_string(seed)))
                   .string();
   auto job = make_nerf_job(flags, cfg, scene.string(), st.overrides);
@@ -110,16 +129,17 @@ void write_montages(const std::vector<nlohmann::json>& records, const std::strin
       const fs::path dir = r["run_dir"].get<std::string>();
       if (!fs::exists(dir / "compare_000.png") || !fs::exists(dir / "render_000.png")) continue;
       auto render = load_image(dir / "render_000.png").pixels;
-      if (tiles.empty()) {  // the ground truth is the left tile of compare_000.png
+      if (tiles.empty()) {  // the ground truth is the left tile of compare_000.png (maybe upscaled by f)
         auto cmp = load_image(dir / "compare_000.png").pixels;
-        tiles.push_back(cmp.slice(1, 0, render.size(1)).contiguous());
+        const int64_t f = std::max<int64_t>(1, cmp.size(0) / render.size(0));
+        tiles.push_back(cmp.slice(1, 0, render.size(1) * f).slice(0, 0, cmp.size(0), f).slice(1, 0, render.size(1) * f, f).contiguous());
         order = "ground truth";
       }
       tiles.push_back(render);
       order += " | " + config;
     }
     if (tiles.size() < 2) continue;
-    write_png(out / ("montage_" + key + ".png"), side_by_side(tiles));
+    write_png(out / ("montage_" + key + ".png"), upscale_nearest(side_by_side(tiles)));
     std::printf("montage_%s.png: %s\n", key.c_str(), order.c_str());
   }
 }
@@ -152,9 +172,11 @@ int run_batch_eval(BatchEval& st) {
         }
     int64_t todo = 0, done = 0;
     for (const auto& it : mine) todo += !store.has(it.key);
-    std::printf("nerf batch-eval: %zu runs in shard %d/%d (%zu scenes x %zu configs x %zu seeds in all), %lld already in %s\n",
+    std::printf("nerf batch-eval: %zu runs in shard %d/%d (%zu scenes x %zu configs x %zu seeds in all), %lld already in %s\n"
+                "runs in %s/runs/%s/<scene>/<config>_s<seed> (protocol %s)\n",
                 mine.size(), k, n, scenes.size(), st.configs.size(), st.seeds.size(),
-                static_cast<long long>(mine.size() - todo), store.path().c_str());
+                static_cast<long long>(mine.size() - todo), store.path().c_str(), st.out.c_str(),
+                protocol_folder(tag).c_str(), tag.c_str());
     std::fflush(stdout);
     const auto t0 = std::chrono::steady_clock::now();
     for (const auto& it : mine) {
@@ -162,7 +184,8 @@ int run_batch_eval(BatchEval& st) {
       auto job = batch_job(st, it.config, it.scene, it.seed);
       torch::manual_seed(it.seed);
       NerfTask task(job.task, device);
-      auto r = fit_task(task, job.field, job.train, device, {});
+      auto r = fit_task(task, job.field, job.train, device, {},
+                        [&](FieldImpl& f, int64_t step) { task.after_step(f, step, job.train); });
       nlohmann::json rec = r.metrics;
       rec.erase("field");
       rec["key"] = it.key;
@@ -221,7 +244,10 @@ std::function<int()> add_nerf_batch_eval(CLI::App* nerf) {
   b->add_option("--seeds", st->seeds, "seeds; each is one run per scene and config")->delimiter(',')->capture_default_str();
   b->add_option("--iters", st->iters, "training steps per run (default: each config's)");
   st->overrides.add_to(b, /*with_norm=*/false);
-  b->add_option("--out", st->out, "folder of the results store (results.jsonl), runs/, table and plots")->capture_default_str();
+  b->add_option("--out", st->out,
+                "folder of the results store (results.jsonl), table and plots; runs in OUT/runs/<protocol>/<scene>/"
+                "<config>_s<seed>, <protocol> = 'config' (all from the configs) or the overrides, e.g. iters-300.skip-1")
+      ->capture_default_str();
   b->add_option("--shard", st->shard, "run only the k-th of n disjoint parts (k/n)")->capture_default_str();
   b->add_option("--merge", st->merge, "other results stores to include in the table")->delimiter(',');
   b->add_flag("--table-only", st->table_only, "write the table from the store(s) without training");

@@ -5,7 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-PACKAGES=(build-essential cmake ninja-build ccache git pkg-config
+PACKAGES=(build-essential cmake ninja-build ccache git pkg-config curl
           libtorch-dev libopenblas0-openmp nlohmann-json3-dev libcli11-dev libstb-dev libgtest-dev
           libtinyobjloader-dev libopen3d-dev libimgui-dev libglfw3-dev libglew-dev xvfb xauth
           gnuplot-nox python3-torch libzip-dev libembree-dev libnanoflann-dev)

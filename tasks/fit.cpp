@@ -10,11 +10,13 @@
 namespace nf {
 
 FitResult fit_task(Task& task, const nlohmann::json& field_config, const TrainOptions& opts,
-                   const c10::Device& device, const std::function<at::Tensor(FieldImpl&)>& reconstruct) {
+                   const c10::Device& device, const std::function<at::Tensor(FieldImpl&)>& reconstruct,
+                   const std::function<void(FieldImpl&, int64_t)>& after_step) {
   auto field = make_field(field_config);
   task.check_field(*field);
   field->to(device);
   Trainer trainer(field, task, opts);
+  if (after_step) trainer.on_step = [&](const LogRecord& r) { after_step(*field, r.step); };
   trainer.run();
   FitResult r;
   r.history = trainer.history();

@@ -23,8 +23,11 @@ struct FitResult {
 // evaluates it. When opts.out_dir is set, also writes checkpoint.pt (with the calibrated statistics),
 // metrics.jsonl, the task's outputs (write_outputs; outputs_summary() is merged into the metrics) and
 // results.json. The task must already live on `device`. With opts.resume it continues from
-// opts.out_dir/checkpoint.pt. reconstruct may be empty (no reconstruction returned).
+// opts.out_dir/checkpoint.pt. reconstruct may be empty (no reconstruction returned). after_step, when
+// set, runs after every training step (the Trainer's on_step hook) with the field and the number of
+// finished steps: periodic monitoring (NerfTask::after_step), which must leave the field unchanged.
 FitResult fit_task(Task& task, const nlohmann::json& field_config, const TrainOptions& opts,
-                   const c10::Device& device, const std::function<at::Tensor(FieldImpl&)>& reconstruct = {});
+                   const c10::Device& device, const std::function<at::Tensor(FieldImpl&)>& reconstruct = {},
+                   const std::function<void(FieldImpl&, int64_t)>& after_step = {});
 
 }  // namespace nf

@@ -13,6 +13,7 @@
 #include <sstream>
 
 #include "datasets/image_io.h"
+#include "datasets/image_resize.h"
 #include "datasets/image_metrics.h"
 #include "fields/config.h"
 #include "render/ipe.h"
@@ -64,7 +65,8 @@ nlohmann::json NerfOptions::to_json() const {
           {"eval_split", eval_split},
           {"eval_max_views", eval_max_views},
           {"eval_skip", eval_skip},
-          {"recalibrate", recalibrate}};
+          {"recalibrate", recalibrate},
+          {"preview_every", preview_every}};
 }
 
 NerfOptions NerfOptions::from_json(const nlohmann::json& j, const std::string& where, NerfOptions o, bool strict) {
@@ -89,6 +91,7 @@ NerfOptions NerfOptions::from_json(const nlohmann::json& j, const std::string& w
   o.eval_max_views = cfg_get(j, "eval_max_views", o.eval_max_views, where);
   o.eval_skip = cfg_get(j, "eval_skip", o.eval_skip, where);
   o.recalibrate = cfg_get(j, "recalibrate", o.recalibrate, where);
+  o.preview_every = cfg_get(j, "preview_every", o.preview_every, where);
   if (o.n_coarse < 1 || o.n_fine < 1 || o.batch < 1 || o.chunk < 1 || o.downscale < 1 || o.calib_batches < 1 ||
       o.eval_skip < 1)
     throw ConfigError(where + ": n_coarse, n_fine, batch, chunk, downscale, calib_batches, eval_skip must be >= 1");
@@ -280,11 +283,36 @@ nlohmann::json NerfTask::evaluate(FieldImpl& field) {
     views.push_back({{"view", eval_.files[k]}, {"psnr", p}, {"ssim", s}});
     eval_views_.push_back(std::move(v));
   }
+  // Say when eval_skip / eval_max_views leave fewer views than eval_max_views asks for (a preset's
+  // eval_skip 25 assumes a 200-view test split: on an 8-view split it scores one view).
+  int64_t in_split = -1;
+  try {
+    std::ifstream in(std::filesystem::path(options_.scene) / ("transforms_" + options_.eval_split + ".json"));
+    in_split = static_cast<int64_t>(nlohmann::json::parse(in).at("frames").size());
+  } catch (const std::exception&) {  // load_eval_split() already read this file; only the count is lost
+  }
+  std::string warning;
+  if (options_.eval_max_views > 0 && F < options_.eval_max_views) {
+    std::ostringstream w;
+    w << options_.scene << ": only " << F << " " << options_.eval_split << " view" << (F == 1 ? "" : "s")
+      << " evaluated, fewer than eval_max_views " << options_.eval_max_views << " (the split has " << in_split
+      << " views";
+    if (options_.eval_skip > 1)
+      w << "; eval_skip " << options_.eval_skip << " keeps every " << options_.eval_skip
+        << "th: set eval_skip to 1 in the config, or --skip 1, to score more";
+    w << ")";
+    warning = w.str();
+    std::fprintf(stderr, "warning: %s\n", warning.c_str());
+  }
   return {{"psnr", F ? psum / F : 0.0},
           {"ssim", F ? ssum / F : 0.0},
           {"views", views},
           {"split", options_.eval_split},
           {"n_views", F},
+          {"views_in_split", in_split},
+          {"eval_skip", options_.eval_skip},
+          {"eval_max_views", options_.eval_max_views},
+          {"eval_warning", warning},
           {"resolution", std::to_string(camera_.W) + "x" + std::to_string(camera_.H)},
           {"norm_mode", norm_mode_},
           {"params", m.num_parameters()}};
@@ -298,7 +326,7 @@ void NerfTask::write_outputs(FieldImpl& field, const std::string& dir) {
     auto depth = depth_to_image(v.depth, v.acc, camera_.near, camera_.far);
     write_png(d / view_name("render", k), v.rgb.clamp(0, 1));
     write_png(d / view_name("depth", k), depth);
-    write_png(d / view_name("compare", k), side_by_side({eval_.images[k], v.rgb.clamp(0, 1), depth}));
+    write_png(d / view_name("compare", k), upscale_nearest(side_by_side({eval_.images[k], v.rgb.clamp(0, 1), depth})));
   }
 }
 

@@ -25,6 +25,7 @@
 #include "render/rays.h"
 #include "render/volume_render.h"
 #include "tasks/task.h"
+#include "tasks/trainer.h"
 
 namespace nf {
 
@@ -42,6 +43,7 @@ struct NerfOptions : NerfRenderOptions {
   int eval_max_views = -1;      // -1: all views of eval_split
   int eval_skip = 1;            // every eval_skip-th view
   bool recalibrate = true;      // evaluate(): recalibrate even when the field has per-pass statistics
+  int64_t preview_every = 0;    // > 0: every n steps, PSNR of one held-out view + preview/step_n.png (after_step)
 
   nlohmann::json to_json() const;
   // Keys of to_json() over `base`; with strict, unknown keys are a ConfigError naming `where` and the
@@ -77,8 +79,17 @@ class NerfTask : public Task {
   // PSNR / SSIM (8-bit, clamped) per view of options.eval_split and their means; calibrates frozen
   // statistics first when the field has batch-dependent norms (see calibrate()).
   nlohmann::json evaluate(FieldImpl& field) override;
-  // For every evaluated view k: render_kkk.png, depth_kkk.png, compare_kkk.png (GT | render | depth).
+  // For every evaluated view k: render_kkk.png, depth_kkk.png (native size), compare_kkk.png
+  // (GT | render | depth, nearest-upscaled to >= 300 px tall when smaller).
   void write_outputs(FieldImpl& field, const std::string& dir) override;
+  // Every options.preview_every steps (tasks/nerf_preview.cpp): renders the first held-out view at
+  // <= ~100 px, prints its PSNR, appends it to <out>/preview/preview.jsonl and writes
+  // <out>/preview/step_<n>.png (GT | render). Leaves the field exactly as it found it (buffers,
+  // norm modes, train/eval), so training and checkpoints do not depend on previews.
+  // Pass to fit_task as [&](FieldImpl& f, int64_t s) { task.after_step(f, s, opts); }.
+  void after_step(FieldImpl& field, int64_t step, const TrainOptions& opts);
+  // PSNR [dB] of the preview render of the first held-out view at `step` (also what after_step logs).
+  double preview(FieldImpl& field, int64_t step, const std::filesystem::path& out_dir);
   nlohmann::json config() const override;
 
   // Per-pass frozen statistics from options.calib_batches training-size batches (drawn as training
@@ -112,6 +123,7 @@ class NerfTask : public Task {
   BlenderSplit eval_;
   std::vector<NerfView> eval_views_;
   std::string norm_mode_;
+  bool preview_log_started_ = false;  // after_step: a fresh (not resumed) run restarts preview.jsonl
 };
 
 }  // namespace nf

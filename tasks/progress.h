@@ -1,6 +1,6 @@
 #pragma once
-// Progress output for long runs: a redrawn bar (it/s, loss, PSNR) when stdout is a terminal, plain
-// lines every `every` steps otherwise (logs, CI).
+// Progress output for long runs: a redrawn bar (it/s, loss, PSNR, ETA) when stdout is a terminal,
+// plain lines every `every` steps otherwise (logs, CI).
 #include <chrono>
 #include <map>
 #include <string>
@@ -23,5 +23,7 @@ class Progress {
 };
 
 bool stdout_is_terminal();
+// "45s", "3m05s", "2h07m" (rounded to the second; negative -> "0s").
+std::string format_duration(double seconds);
 
 }  // namespace nf

@@ -51,6 +51,12 @@ TEST(Cli, DemoWritesComparisonAndTable) {
   EXPECT_TRUE(std::filesystem::exists(dir / "results.json"));
   EXPECT_TRUE(std::filesystem::exists(dir / "relu+cn" / "checkpoint.pt"));
   EXPECT_NE(r.output.find("| pe+cn |"), std::string::npos) << r.output;
+  // Says where it wrote (last lines) and that the table is the final evaluation, not the last step.
+  EXPECT_NE(r.output.find("wrote " + dir.string() + "/comparison.png (left to right: ground truth, relu, relu+cn"),
+            std::string::npos) << r.output;
+  EXPECT_NE(r.output.find(dir.string() + "/results.md"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("| final PSNR (dB) |"), std::string::npos) << r.output;
+  EXPECT_NE(nf_test::slurp(dir / "results.md").find("Final evaluation after the last step"), std::string::npos);
 }
 
 // batch-eval: a fit-ct sweep (2 methods x 2 archs, tiny protocol) makes the Table 4 layout with the

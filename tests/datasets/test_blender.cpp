@@ -1,4 +1,5 @@
-// Blender NeRF scene loader: real lego_100 data, a tiny synthetic scene with known pixels, errors.
+// Blender NeRF scene loader: real lego_100 views (shipped tests/data), a tiny synthetic scene with
+// known pixels, errors.
 #include <gtest/gtest.h>
 #include <stb/stb_image_write.h>  // implementation compiled elsewhere (libstb or cmake/stb_impl.cpp)
 
@@ -6,26 +7,23 @@
 #include <fstream>
 
 #include "datasets/blender.h"
+#include "support/shipped_data.h"
 #include "support/test_data.h"
 
 namespace fs = std::filesystem;
 
 namespace {
 
-fs::path lego_dir() { return nf_test::data_dir() / "nerf_synthetic" / "lego_100"; }
+// 9 train (r_0, r_12, ..., r_96), 3 val, 8 test (r_0, r_25, ..., r_175) views of lego_100.
+fs::path lego_dir() { return nf_test::shipped_data() / "nerf_synthetic" / "lego_100"; }
 
-#define NEED_LEGO()                                                                    \
-  if (!fs::exists(lego_dir())) {                                                       \
-    const char* env = std::getenv("NORMFIELD_DATA");                                   \
-    if (!(env && *env)) GTEST_SKIP() << "no data at " << lego_dir();                   \
-    FAIL() << "NORMFIELD_DATA is set but " << lego_dir() << " is missing";             \
-  }
+#define NEED_LEGO() ASSERT_TRUE(fs::exists(lego_dir())) << "missing shipped data " << lego_dir()
 
 TEST(Blender, LoadsLegoTrain) {
   NEED_LEGO();
   const nf::BlenderSplit s = nf::load_blender(lego_dir(), "train");
-  ASSERT_EQ(s.images.sizes(), (std::vector<int64_t>{100, 100, 100, 3}));
-  ASSERT_EQ(s.poses.sizes(), (std::vector<int64_t>{100, 4, 4}));
+  ASSERT_EQ(s.images.sizes(), (std::vector<int64_t>{9, 100, 100, 3}));
+  ASSERT_EQ(s.poses.sizes(), (std::vector<int64_t>{9, 4, 4}));
   EXPECT_EQ(s.images.scalar_type(), at::kFloat);
   EXPECT_EQ(s.H, 100);
   EXPECT_EQ(s.W, 100);
@@ -40,13 +38,14 @@ TEST(Blender, LoadsLegoTrain) {
   // First pose from transforms_train.json, last row (0, 0, 0, 1); rotations orthonormal.
   EXPECT_NEAR(s.poses[0][0][0].item<float>(), -0.9999021887779236f, 1e-7);
   EXPECT_NEAR(s.poses[0][1][3].item<float>(), 3.845470428466797f, 1e-6);
-  EXPECT_TRUE(at::allclose(s.poses.select(1, 3), at::tensor({0.f, 0.f, 0.f, 1.f}).expand({100, 4})));
+  EXPECT_TRUE(at::allclose(s.poses.select(1, 3), at::tensor({0.f, 0.f, 0.f, 1.f}).expand({9, 4})));
   const at::Tensor R = s.poses.slice(1, 0, 3).slice(2, 0, 3);
-  EXPECT_TRUE(at::allclose(at::matmul(R, R.transpose(1, 2)), at::eye(3).expand({100, 3, 3}), 1e-4, 1e-5));
+  EXPECT_TRUE(at::allclose(at::matmul(R, R.transpose(1, 2)), at::eye(3).expand({9, 3, 3}), 1e-4, 1e-5));
   // Cameras sit on a sphere of radius ~4 around the object, as in nerf_synthetic.
   const at::Tensor dist = s.poses.slice(1, 0, 3).select(2, 3).norm(2, -1);
   EXPECT_NEAR(dist.mean().item<float>(), 4.03f, 0.1f);
-  EXPECT_EQ(s.files.size(), 100u);
+  ASSERT_EQ(s.files.size(), 9u);
+  EXPECT_NE(s.files[1].find("r_12.png"), std::string::npos) << s.files[1];
 }
 
 TEST(Blender, OptionsDownscaleBlackMaxFrames) {
@@ -68,9 +67,10 @@ TEST(Blender, OptionsDownscaleBlackMaxFrames) {
   EXPECT_TRUE(at::equal(black.poses, full.poses));
   o.white_bkgd = true;
   o.max_frames = -1;
-  o.skip = 8;
+  o.skip = 3;
   const nf::BlenderSplit test = nf::load_blender(lego_dir(), "test", o);
-  EXPECT_EQ(test.images.size(0), 25);  // 200 test frames, every 8th
+  ASSERT_EQ(test.images.size(0), 3);  // 8 test frames, every 3rd: r_0, r_75, r_150
+  EXPECT_NE(test.files[1].find("r_75.png"), std::string::npos) << test.files[1];
 }
 
 // ---------------------------------------------------------------- tiny synthetic scenes

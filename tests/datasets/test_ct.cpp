@@ -6,6 +6,7 @@
 
 #include "datasets/ct_data.h"
 #include "datasets/radon.h"
+#include "support/shipped_data.h"
 #include "support/test_data.h"
 
 namespace {
@@ -136,17 +137,13 @@ TEST(CtData, SheppLoganIsThePhantom) {
   EXPECT_NEAR(p[0][0].item<double>(), 0.0, 1e-6);                // outside the head
   EXPECT_NEAR(p[32][32].item<double>(), 0.2, 0.11);              // brain (0.2, ventricles nearby)
   // Close to the skimage phantom shipped as data (400², 8-bit).
-  auto file = nf_test::data_dir() / "ct" / "shepp_logan_phantom_skimage_400.png";
-  if (!std::getenv("NORMFIELD_DATA") && !std::filesystem::exists(nf_test::data_dir()))
-    GTEST_SKIP() << "no data folder";
+  auto file = nf_test::shipped_data() / "ct" / "shepp_logan_phantom_skimage_400.png";
   auto ref = nf::load_ct_image(file, 128), ours = nf::load_ct_image("shepp_logan", 128);
   EXPECT_GT(psnr(ours, ref), 25.0);
 }
 
 TEST(CtData, LoadsRealChestSlice) {
-  auto file = nf_test::data_dir() / "ct" / "chest_wire.png";
-  if (!std::getenv("NORMFIELD_DATA") && !std::filesystem::exists(nf_test::data_dir()))
-    GTEST_SKIP() << "no data folder";
+  auto file = nf_test::shipped_data() / "ct" / "chest_wire.png";
   auto p = nf::load_ct(file, 96, 50, 0.0, 0);
   ASSERT_EQ(p.image.sizes(), (std::vector<int64_t>{96, 96}));
   ASSERT_EQ(p.angles.size(0), 50);

@@ -11,6 +11,7 @@
 #include <string>
 
 #include "datasets/mesh_io.h"
+#include "support/shipped_data.h"
 #include "support/test_data.h"
 
 namespace {
@@ -207,15 +208,10 @@ TEST(MeshIo, Open3DIsCompiledInWhenLinked) {
 #endif
 }
 
-// ---- real data: ../shared/data/meshes
-fs::path meshes_dir() { return nf_test::data_dir() / "meshes"; }
-
-bool skip_real_data() {
-  return std::getenv("NORMFIELD_DATA") == nullptr && !fs::exists(meshes_dir());
-}
+// ---- real data: the shipped tests/data/meshes (the full set: tests/fulldata)
+fs::path meshes_dir() { return nf_test::shipped_data() / "meshes"; }
 
 TEST(MeshIoRealData, LoadsEveryStanfordMeshAndNormalises) {
-  if (skip_real_data()) GTEST_SKIP() << "no mesh data at " << meshes_dir();
   int loaded = 0;
   for (const auto& entry : fs::directory_iterator(meshes_dir())) {
     const std::string ext = entry.path().extension().string();
@@ -236,8 +232,8 @@ TEST(MeshIoRealData, LoadsEveryStanfordMeshAndNormalises) {
 }
 
 TEST(MeshIoRealData, RaycastAndWindingNumberLabelsAgree) {
-  if (skip_real_data()) GTEST_SKIP() << "no mesh data at " << meshes_dir();
-  const nf::TriangleMesh m = nf::normalize_to_cube(nf::load_mesh((meshes_dir() / "bunny_3k.obj").string()));
+  const nf::TriangleMesh m =
+      nf::normalize_to_cube(nf::load_mesh((meshes_dir() / "bunny_2.5k_instantngp.obj").string()));
   at::manual_seed(1);
   const at::Tensor p = (at::rand({2000, 3}) * 2 - 1) * 0.6;  // around the bbox centre
   const at::Tensor w = nf::occupancy_labels(m, p, nf::OccupancyMethod::WindingNumber);
@@ -247,7 +243,7 @@ TEST(MeshIoRealData, RaycastAndWindingNumberLabelsAgree) {
   const at::Tensor r = nf::occupancy_labels(m, p, nf::OccupancyMethod::Raycast);
   const double agree = r.eq(w).to(at::kDouble).mean().item<double>();
   EXPECT_GT(agree, 0.97);
-  std::cout << "bunny_3k: inside " << inside << ", raycast ("
+  std::cout << "bunny_2.5k: inside " << inside << ", raycast ("
             << (nf::have_raycast_occupancy() ? "Open3D" : "built-in")
             << ") / winding agreement " << agree << "\n";
 }

@@ -7,6 +7,7 @@
 #include <string>
 
 #include "datasets/mri_data.h"
+#include "support/shipped_data.h"
 #include "support/test_data.h"
 
 namespace {
@@ -36,9 +37,6 @@ void expect_throw_naming(const std::filesystem::path& p, const std::string& what
   }
 }
 
-bool have_data() {
-  return std::getenv("NORMFIELD_DATA") || std::filesystem::exists(nf_test::data_dir());
-}
 
 }  // namespace
 
@@ -84,11 +82,10 @@ TEST(Npy, BrokenFilesThrowNamingTheFile) {
 }
 
 TEST(Mri, LoadsColinVolume) {
-  if (!have_data()) GTEST_SKIP() << "no data folder";
-  auto raw = nf::load_npy(nf_test::data_dir() / "mri" / "ch2_96cube_uint8.npy");
+  auto raw = nf::load_npy(nf_test::shipped_data() / "mri" / "ch2_48cube_uint8.npy");
   EXPECT_EQ(raw.scalar_type(), at::kByte);
-  auto v = nf::load_mri(nf_test::data_dir() / "mri" / "ch2_96cube_uint8.npy");
-  ASSERT_EQ(v.sizes(), (std::vector<int64_t>{96, 96, 96}));
+  auto v = nf::load_mri(nf_test::shipped_data() / "mri" / "ch2_48cube_uint8.npy");
+  ASSERT_EQ(v.sizes(), (std::vector<int64_t>{48, 48, 48}));
   EXPECT_EQ(v.scalar_type(), at::kFloat);
   EXPECT_GE(v.min().item<double>(), 0.0);
   EXPECT_LE(v.max().item<double>(), 1.0);
@@ -147,8 +144,7 @@ TEST(Mri, MasksHaveTheRateAndAreReproducible) {
 }
 
 TEST(Mri, ProblemAndZeroFilledBaseline) {
-  if (!have_data()) GTEST_SKIP() << "no data folder";
-  auto v = nf::load_mri(nf_test::data_dir() / "mri" / "ch2bet_96cube_uint8.npy");
+  auto v = nf::load_mri(nf_test::shipped_data() / "mri" / "ch2bet_48cube_uint8.npy");
   auto p = nf::make_mri_problem(v, "gaussian", 0.2, 1);
   ASSERT_EQ(p.observed.sizes(), v.sizes());
   ASSERT_TRUE(p.observed.is_complex());

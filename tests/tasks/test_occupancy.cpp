@@ -19,6 +19,7 @@
 #include "render/marching_cubes.h"
 #include "render/mesh.h"
 #include "support/cli.h"
+#include "support/shipped_data.h"
 #include "support/test_data.h"
 #include "tasks/checkpoint.h"
 #include "tasks/occupancy_task.h"
@@ -140,11 +141,7 @@ TEST(FastWinding, MatchesTheExactSumOnClosedAndOpenMeshes) {
 }
 
 TEST(FastWinding, MatchesTheExactSumOnTheBunny) {
-  auto path = nf_test::data_dir() / "meshes" / "bunny_3k.obj";
-  if (!std::filesystem::exists(path)) {
-    if (std::getenv("NORMFIELD_DATA")) FAIL() << path << " missing although NORMFIELD_DATA is set";
-    GTEST_SKIP() << "no mesh data at " << path;
-  }
+  auto path = nf_test::shipped_data() / "meshes" / "bunny_2.5k_instantngp.obj";
   auto mesh = nf::normalize_to_cube(nf::load_mesh(path.string()), 0.05);
   auto gen = at::make_generator<at::CPUGeneratorImpl>(5);
   auto pts = at::rand({1500, 3}, gen, at::kFloat) * 2 - 1;
