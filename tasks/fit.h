@@ -24,6 +24,10 @@ struct FitResult {
 // metrics.jsonl, the task's outputs (write_outputs; outputs_summary() is merged into the metrics) and
 // results.json. The task must already live on `device`. With opts.resume it continues from
 // opts.out_dir/checkpoint.pt. reconstruct may be empty (no reconstruction returned).
+// Fails (naming flag and folder) unless dir is, or can be created as, a writable folder: called
+// before any training so a bad --out never costs a finished run.
+void check_out_dir(const std::filesystem::path& dir, const std::string& flag = "--out");
+
 FitResult fit_task(Task& task, const nlohmann::json& field_config, const TrainOptions& opts,
                    const c10::Device& device, const std::function<at::Tensor(FieldImpl&)>& reconstruct = {});
 

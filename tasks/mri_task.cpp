@@ -7,6 +7,7 @@
 #include <cmath>
 #include <fstream>
 
+#include "fields/atomic_file.h"
 #include "datasets/image_io.h"
 #include "datasets/image_metrics.h"
 
@@ -52,6 +53,12 @@ at::Tensor volume_coordinates(int64_t D, int64_t H, int64_t W) {
 MriTask::MriTask(const at::Tensor& volume, MriTaskOptions options, std::string source)
     : options_(std::move(options)), source_(std::move(source)) {
   if (volume.dim() != 3) throw std::runtime_error("mri task: volume must be [D, H, W]");
+  if (volume.size(1) < 7 || volume.size(2) < 7)
+    throw std::runtime_error(source_ + ": volume is " + std::to_string(volume.size(0)) + "x" +
+                             std::to_string(volume.size(1)) + "x" + std::to_string(volume.size(2)) +
+                             ", slices of at least 7x7 needed (SSIM window; check --downsample)");
+  if (!(options_.noise >= 0) || !std::isfinite(options_.noise))
+    throw std::runtime_error(source_ + ": k-space noise must be a finite number >= 0");
   const auto device = volume.device();
   problem_ = make_mri_problem(volume.to(at::kCPU, at::kFloat), options_.mask, options_.rate, options_.mask_seed,
                               options_.noise);
@@ -158,20 +165,13 @@ void save_npy(const std::filesystem::path& path, const at::Tensor& t) {
   const size_t total = 10 + header.size() + 1;
   header.append((64 - total % 64) % 64, ' ');
   header += '\n';
-  if (path.has_parent_path()) std::filesystem::create_directories(path.parent_path());
-  const auto tmp = path.string() + ".tmp";
-  {
-    std::ofstream out(tmp, std::ios::binary);
-    if (!out) throw std::runtime_error(path.string() + ": cannot write");
-    out.write("\x93NUMPY\x01\x00", 8);
-    const uint16_t len = static_cast<uint16_t>(header.size());
-    const char lb[2] = {static_cast<char>(len & 0xff), static_cast<char>(len >> 8)};
-    out.write(lb, 2);
-    out << header;
-    out.write(static_cast<const char*>(c.data_ptr()), static_cast<std::streamsize>(c.nbytes()));
-    if (!out) throw std::runtime_error(path.string() + ": write failed");
-  }
-  std::filesystem::rename(tmp, path);
+  std::string bytes("\x93NUMPY\x01\x00", 8);
+  const uint16_t len = static_cast<uint16_t>(header.size());
+  bytes += static_cast<char>(len & 0xff);
+  bytes += static_cast<char>(len >> 8);
+  bytes += header;
+  bytes.append(static_cast<const char*>(c.data_ptr()), c.nbytes());
+  write_file_atomic(path, bytes);
 }
 
 }  // namespace nf

@@ -105,6 +105,7 @@ class NerfTask : public Task {
   // For every evaluated view k: render_kkk.png, depth_kkk.png, compare_kkk.png (GT | render | depth).
   void write_outputs(FieldImpl& field, const std::string& dir) override;
   nlohmann::json config() const override;
+  int64_t points_per_step() const override { return options_.batch * (options_.n_coarse + options_.n_fine + 2); }
 
   // Per-pass frozen statistics from options.calib_batches training-size batches (drawn as training
   // step `calib_step` would draw them); a no-op without batch-dependent norms. Returns a description.
