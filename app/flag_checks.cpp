@@ -19,7 +19,7 @@ std::string fmt(double v) {
 }
 
 // The flag's text, quoted and cut short (never echo kilobytes of junk).
-std::string quoted(const std::string& s) { return "'" + (s.size() > 40 ? s.substr(0, 40) + "..." : s) + "'"; }
+std::string shown(const std::string& s) { return "'" + (s.size() > 40 ? s.substr(0, 40) + "..." : s) + "'"; }
 
 // Parses the whole string as a double; false on junk, overflow or underflow to zero.
 bool parse_double(const std::string& s, double& v) {
@@ -55,7 +55,7 @@ CLI::Validator positive_float() {
         double v = 0;
         if (!parse_double(s, v) || !std::isfinite(v) || !(v > 0) || v > FLT_MAX || v < FLT_MIN)
           return "must be a finite number > 0 (within float32: " + fmt(FLT_MIN) + " to " + fmt(FLT_MAX) +
-                 "), got " + quoted(s);
+                 "), got " + shown(s);
         return {};
       },
       "NUMBER > 0");
@@ -65,7 +65,7 @@ CLI::Validator nonnegative_float() {
   return CLI::Validator(
       [](std::string& s) -> std::string {
         double v = 0;
-        if (!parse_double(s, v) || !std::isfinite(v) || v < 0) return "must be a finite number >= 0, got " + quoted(s);
+        if (!parse_double(s, v) || !std::isfinite(v) || v < 0) return "must be a finite number >= 0, got " + shown(s);
         return {};
       },
       "NUMBER >= 0");
@@ -78,7 +78,7 @@ CLI::Validator float_in(double lo, double hi, bool lo_open, bool hi_open) {
         double v = 0;
         const bool ok = parse_double(s, v) && std::isfinite(v) && (lo_open ? v > lo : v >= lo) &&
                         (hi_open ? v < hi : v <= hi);
-        if (!ok) return "must be a number in " + range + ", got " + quoted(s);
+        if (!ok) return "must be a number in " + range + ", got " + shown(s);
         return {};
       },
       "NUMBER in " + range);
@@ -88,7 +88,7 @@ CLI::Validator int_in(int64_t lo, int64_t hi) {
   return CLI::Validator(
       [=](std::string& s) -> std::string {
         int64_t v = 0;
-        if (!parse_int(s, v) || v < lo || v > hi) return "must be a whole number " + range_str(lo, hi) + ", got " + quoted(s);
+        if (!parse_int(s, v) || v < lo || v > hi) return "must be a whole number " + range_str(lo, hi) + ", got " + shown(s);
         return {};
       },
       "INT " + range_str(lo, hi));
