@@ -16,6 +16,7 @@
 #include "datasets/test_images.h"
 #include "fields/atomic_file.h"
 #include "fields/registry.h"
+#include "support/cli.h"
 #include "support/test_data.h"
 #include "tasks/checkpoint.h"
 #include "tasks/image_task.h"
