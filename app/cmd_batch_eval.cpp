@@ -20,6 +20,7 @@
 
 #include "app/assets.h"
 #include "app/commands.h"
+#include "app/flag_checks.h"
 #include "fields/config.h"
 #include "fields/registry.h"
 #include "tasks/results_store.h"
@@ -127,7 +128,7 @@ int run_batch_eval(BatchEval& st) {
     const auto exe = self_exe();
     const auto t0 = std::chrono::steady_clock::now();
     for (const auto& r : mine) {
-      if (store.has(r.key)) continue;
+      if (!store.claim(r.key)) continue;  // stored, or another sweep on this --out runs it
       const fs::path dir = fs::path(st.out) / "runs" / input_stem(r.input) / r.arch / (r.method + "_s" + std::to_string(r.seed));
       std::string cmd = shell_quote(exe) + " " + st.command + " " + spec.input_flag + " " + shell_quote(r.input) +
                         " --method " + shell_quote(r.method) + " --arch " + r.arch + " --seed " + std::to_string(r.seed) +
@@ -183,7 +184,7 @@ Command reg([](CLI::App& app) {
       ->delimiter(',');
   sub->add_option("--methods", st->methods, "methods (columns)")->delimiter(',')->capture_default_str();
   sub->add_option("--archs", st->archs, "architectures (default: the paper's for the command)")->delimiter(',');
-  sub->add_option("--seeds", st->seeds, "seeds")->delimiter(',')->capture_default_str();
+  sub->add_option("--seeds", st->seeds, "seeds")->delimiter(',')->capture_default_str()->check(nonnegative_int());
   sub->add_option("--args", st->args, "more flags for every run, e.g. \"--iters 200 --size 128\" (part of the protocol key)");
   sub->add_option("--out", st->out, "folder of the results store, runs/ and the table")->capture_default_str();
   sub->add_option("--shard", st->shard, "run only the k-th of n disjoint parts (k/n)")->capture_default_str();

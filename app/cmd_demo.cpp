@@ -7,6 +7,7 @@
 #include <sstream>
 
 #include "app/commands.h"
+#include "app/flag_checks.h"
 #include "app/train_flags.h"
 #include "datasets/image_io.h"
 #include "datasets/test_images.h"
@@ -30,13 +31,13 @@ struct Demo {
 Command reg([](CLI::App& app) {
   auto st = std::make_shared<Demo>();
   auto* sub = app.add_subcommand("demo", "fit a built-in zone plate with relu, relu+cn, pe, pe+cn (no data needed)");
-  sub->add_option("--size", st->size, "zone plate size in pixels")->capture_default_str();
-  sub->add_option("--iters", st->iters, "iterations per method")->capture_default_str();
+  sub->add_option("--size", st->size, "zone plate size in pixels")->capture_default_str()->check(int_in(7, 1 << 15));
+  sub->add_option("--iters", st->iters, "iterations per method")->capture_default_str()->check(positive_int());
   sub->add_option("--arch", st->arch, "hidden layers x width")->capture_default_str();
   sub->add_option("--methods", st->methods, "methods to compare")->delimiter(',');
   sub->add_option("--out", st->out, "output folder")->capture_default_str();
   sub->add_option("--device", st->device, "cpu or cuda")->capture_default_str();
-  sub->add_option("--seed", st->seed, "random seed")->capture_default_str();
+  sub->add_option("--seed", st->seed, "random seed")->capture_default_str()->check(nonnegative_int());
   sub->add_flag("--quiet", st->quiet, "no progress output");
   set_action(sub, [st]() {
     TrainFlags flags;

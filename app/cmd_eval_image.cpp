@@ -13,6 +13,7 @@
 
 #include "app/assets.h"
 #include "app/commands.h"
+#include "app/flag_checks.h"
 #include "app/train_flags.h"
 #include "datasets/image_io.h"
 #include "fields/config.h"
@@ -193,19 +194,20 @@ Command reg([](CLI::App& app) {
   sub->add_option("--methods", st->methods, "methods (default: the 13 of Table 2)")->delimiter(',');
   sub->add_option("--archs", st->archs, "architectures (default: 5x20,5x30,10x28,10x40,13x49)")->delimiter(',');
   sub->add_option("--images", st->images, "image files or folders (default: $NORMFIELD_DATA/kodak)")->delimiter(',');
-  sub->add_option("--max-images", st->max_images, "use only the first N images");
-  sub->add_option("--iters", st->iters, "iterations per run (paper: 100000)")->capture_default_str();
-  sub->add_option("--crop", st->crop, "centre crop of S x S pixels (0: full image) for reduced protocols");
-  sub->add_option("--lr-norm", st->lr_norm, "lr for methods with a norm layer")->capture_default_str();
-  sub->add_option("--lr-plain", st->lr_plain, "lr for methods without")->capture_default_str();
+  sub->add_option("--max-images", st->max_images, "use only the first N images")->check(positive_int());
+  sub->add_option("--iters", st->iters, "iterations per run (paper: 100000)")->capture_default_str()->check(positive_int());
+  sub->add_option("--crop", st->crop, "centre crop of S x S pixels (0: full image) for reduced protocols")
+      ->check(int_in(0));
+  sub->add_option("--lr-norm", st->lr_norm, "lr for methods with a norm layer")->capture_default_str()->check(positive_float());
+  sub->add_option("--lr-plain", st->lr_plain, "lr for methods without")->capture_default_str()->check(positive_float());
   sub->add_option("--out", st->out, "folder of the results store (results.jsonl), table and plots")->capture_default_str();
   sub->add_option("--shard", st->shard, "run only the k-th of n disjoint parts (k/n), e.g. $SLURM_ARRAY_TASK_ID/8")
       ->capture_default_str();
   sub->add_option("--merge", st->merge, "other results stores to include in the table")->delimiter(',');
   sub->add_flag("--table-only", st->table_only, "write the table from the store(s) without training");
   sub->add_option("--device", st->device, "cpu or cuda")->capture_default_str();
-  sub->add_option("--threads", st->threads, "CPU threads (0: default)");
-  sub->add_option("--seed", st->seed, "random seed")->capture_default_str();
+  sub->add_option("--threads", st->threads, "CPU threads (0: default)")->check(thread_count());
+  sub->add_option("--seed", st->seed, "random seed")->capture_default_str()->check(nonnegative_int());
   sub->add_flag("--quiet", st->quiet, "no per-run progress output");
   set_action(sub, [st]() {
     TrainFlags flags;
@@ -239,7 +241,7 @@ Command reg([](CLI::App& app) {
       const auto t0 = std::chrono::steady_clock::now();
       for (const auto& j : mine) {
         const std::string key = j.method + "|" + j.arch + "|" + j.image.filename().string() + "|" + tag;
-        if (store.has(key)) continue;
+        if (!store.claim(key)) continue;  // stored, or another sweep on this --out runs it
         auto img = load_image(j.image);
         auto pixels = img.channels == 3 || img.channels == 1 ? img.pixels : to_rgb(img.pixels);
         if (st->crop > 0) {
@@ -254,6 +256,9 @@ Command reg([](CLI::App& app) {
         o.progress = !st->quiet;
         o.log_every = std::max<int64_t>(1, st->iters / 20);
         o.label = j.method + " " + j.arch + " " + j.image.filename().string();
+        // Each run checkpoints into its own folder (periodically, and on Ctrl-C) and resumes from it.
+        o.out_dir = fs::path(st->out) / "runs" / tag / j.image.stem() / j.arch / j.method;
+        o.resume = true;
         torch::manual_seed(st->seed);
         auto r = fit_image(pixels, method_config(j.method, 2, pixels.size(2), L, W), o, {}, device, j.image.string());
         nlohmann::json rec = r.metrics;

@@ -1,10 +1,14 @@
 // normfield fit-ct: reconstruct a 2-D CT slice from its simulated parallel-beam sinogram with a
 // coordinate network, and report PSNR/SSIM next to the filtered backprojection baseline.
+#include <cmath>
 #include <cstdio>
 
 #include "app/commands.h"
+#include "app/flag_checks.h"
 #include "app/train_flags.h"
 #include "datasets/ct_data.h"
+#include "fields/config.h"
+#include "fields/memory_check.h"
 #include "tasks/ct_task.h"
 #include "tasks/fit.h"
 
@@ -26,11 +30,13 @@ Command reg([](CLI::App& app) {
   auto* sub = app.add_subcommand("fit-ct", "reconstruct a CT slice from a simulated sinogram (paper Table 4)");
   sub->add_option("--image", st->image, "CT slice (8/16-bit PNG) or 'shepp_logan'")->capture_default_str();
   sub->add_option("--size", st->size, "reconstruction grid side S (the slice is fitted into S x S)")
-      ->capture_default_str();
-  sub->add_option("--angles", st->task.angles, "projections evenly over [0, 180 deg)")->capture_default_str();
+      ->capture_default_str()
+      ->check(int_in(7));  // SSIM uses 7x7 windows
+  sub->add_option("--angles", st->task.angles, "projections evenly over [0, 180 deg)")->capture_default_str()->check(positive_int());
   sub->add_option("--noise", st->task.noise, "sinogram noise std, relative to max |sinogram|")
-      ->capture_default_str();
-  sub->add_option("--noise-seed", st->task.noise_seed, "seed of the sinogram noise")->capture_default_str();
+      ->capture_default_str()
+      ->check(nonnegative_float());
+  sub->add_option("--noise-seed", st->task.noise_seed, "seed of the sinogram noise")->capture_default_str()->check(nonnegative_int());
   sub->add_option("--coords", st->task.coords, "coordinate convention: aspect or reference")->capture_default_str();
   st->flags.add_to(sub);
   sub->footer(
@@ -38,16 +44,28 @@ Command reg([](CLI::App& app) {
       "for every method (unless --lr/--schedule/--lr-final/--config say otherwise).");
   set_action(sub, [st, sub]() {
     auto cfg = st->flags.apply_config(sub);
+    const std::string& w = st->flags.config_path;
+    check_config_keys(cfg, {"size", "image", "angles", "noise"}, w);
     const bool lr_given = sub->count("--lr") > 0 || cfg.contains("lr");
     if (!lr_given) st->flags.lr = 5e-3;
     if (!lr_given && sub->count("--lr-final") == 0 && !cfg.contains("lr_final")) st->flags.lr_final = 5e-4;
     auto device = st->flags.setup();
-    const int64_t size = sub->count("--size") ? st->size : cfg.value("size", st->size);
-    const std::string image = sub->count("--image") ? st->image : cfg.value("image", st->image);
-    auto gt = load_ct_image(image, size);
+    check_out_dir(st->flags.out);  // before any data loading or training
+    const int64_t size = sub->count("--size") ? st->size : cfg_get(cfg, "size", st->size, w);
+    require_int_in(size, 7, kMaxInt, w + ": key 'size'");
+    const std::string image = sub->count("--image") ? st->image : cfg_get(cfg, "image", st->image, w);
     CtTaskOptions topts = st->task;
-    if (sub->count("--angles") == 0) topts.angles = cfg.value("angles", topts.angles);
-    if (sub->count("--noise") == 0) topts.noise = cfg.value("noise", topts.noise);
+    if (sub->count("--angles") == 0) topts.angles = cfg_get(cfg, "angles", topts.angles, w);
+    require_int_in(topts.angles, 1, kMaxInt, w + ": key 'angles'");
+    if (sub->count("--noise") == 0) topts.noise = cfg_get(cfg, "noise", topts.noise, w);
+    if (!(topts.noise >= 0) || !std::isfinite(topts.noise))
+      throw std::runtime_error(w + ": key 'noise': must be a finite number >= 0");
+    {  // The ray grid [angles, S, S, 2] and its temporaries dominate; refuse before allocating any of it.
+      const double S = static_cast<double>(size), A = static_cast<double>(topts.angles);
+      require_memory(S * S * 4 * 16 + A * S * S * 4 * 8,
+                     "fit-ct --size " + std::to_string(size) + " --angles " + std::to_string(topts.angles));
+    }
+    auto gt = load_ct_image(image, size);
     CtTask task(gt.to(device), topts, image);
     auto field_cfg = field_config_for(st->flags, cfg, 2, 1);
     auto opts = st->flags.train_options("fit-ct " + st->flags.method);

@@ -2,9 +2,12 @@
 #include <iostream>
 
 #include "app/commands.h"
+#include "app/flag_checks.h"
 #include "app/train_flags.h"
 #include "datasets/image_io.h"
+#include "fields/config.h"
 #include "tasks/image_fit.h"
+#include "tasks/fit.h"
 
 namespace nf::app {
 namespace {
@@ -24,11 +27,15 @@ Command reg([](CLI::App& app) {
   st->flags.add_to(sub);
   sub->add_option("--coords", st->coords, "coordinate convention: reference (both axes / (H-1)) or aspect")
       ->capture_default_str();
-  sub->add_option("--batch", st->batch, "pixels per step (0: the full image, as the paper)")->capture_default_str();
+  sub->add_option("--batch", st->batch, "pixels per step (0: the full image, as the paper)")
+      ->capture_default_str()
+      ->check(nonnegative_int());
   sub->add_option("--crop", st->crop, "crop X Y W H before fitting")->expected(4);
   set_action(sub, [st, sub]() {
     auto cfg = st->flags.apply_config(sub);
+    check_config_keys(cfg, {"coords", "batch"}, st->flags.config_path);
     auto device = st->flags.setup();
+    check_out_dir(st->flags.out);  // before any data loading or training
     auto img = load_image(st->image);
     auto pixels = img.channels == 3 ? img.pixels : (img.channels == 1 ? img.pixels : to_rgb(img.pixels));
     if (!st->crop.empty()) {
@@ -41,8 +48,9 @@ Command reg([](CLI::App& app) {
     }
     auto field_cfg = field_config_for(st->flags, cfg, 2, pixels.size(2));
     ImageTaskOptions topts;
-    topts.coords = cfg.value("coords", st->coords);
-    topts.batch = sub->count("--batch") ? st->batch : cfg.value("batch", st->batch);
+    topts.coords = sub->count("--coords") ? st->coords : cfg_get(cfg, "coords", st->coords, st->flags.config_path);
+    topts.batch = sub->count("--batch") ? st->batch : cfg_get(cfg, "batch", st->batch, st->flags.config_path);
+    require_int_in(topts.batch, 0, kMaxInt, st->flags.config_path + ": key 'batch'");
     topts.seed = st->flags.seed;
     auto opts = st->flags.train_options("fit-image " + st->flags.method);
     auto r = fit_image(pixels, field_cfg, opts, topts, device, st->image);

@@ -3,8 +3,10 @@
 #include <cstdio>
 
 #include "app/commands.h"
+#include "app/flag_checks.h"
 #include "app/train_flags.h"
 #include "datasets/mri_data.h"
+#include "fields/config.h"
 #include "tasks/fit.h"
 #include "tasks/mri_task.h"
 
@@ -27,27 +29,32 @@ Command reg([](CLI::App& app) {
   sub->add_option("--mask", st->task.mask, "k-space mask: gaussian, random or lines")
       ->capture_default_str()
       ->check(CLI::IsMember({"gaussian", "random", "lines"}));
-  sub->add_option("--rate", st->task.rate, "sampled fraction of k-space")->capture_default_str();
-  sub->add_option("--mask-seed", st->task.mask_seed, "seed of the mask")->capture_default_str();
+  sub->add_option("--rate", st->task.rate, "sampled fraction of k-space")->capture_default_str()->check(float_in(0, 1, true));
+  sub->add_option("--mask-seed", st->task.mask_seed, "seed of the mask")->capture_default_str()->check(nonnegative_int());
   sub->add_option("--downsample", st->downsample, "average-pool the volume by this factor per axis first (CPU runs)")
       ->capture_default_str()
-      ->check(CLI::PositiveNumber);
-  sub->add_option("--noise", st->task.noise, "complex k-space noise std (orthonormal FFT)")->capture_default_str();
+      ->check(positive_int());
+  sub->add_option("--noise", st->task.noise, "complex k-space noise std (orthonormal FFT)")->capture_default_str()->check(nonnegative_float());
   st->flags.add_to(sub);
   sub->footer(
       "Defaults follow the paper's MRI protocol: arch 2x256, 1000 iterations, lr 2e-3 constant for every "
       "method (unless --lr/--schedule/--config say otherwise). Every step forwards the whole D*H*W grid.");
   set_action(sub, [st, sub]() {
     auto cfg = st->flags.apply_config(sub);
+    const std::string& w = st->flags.config_path;
+    check_config_keys(cfg, {"mask", "rate", "mask_seed", "downsample"}, w);
     if (sub->count("--lr") == 0 && !cfg.contains("lr")) st->flags.lr = 2e-3;
     // The schedule default is already "constant".
     auto device = st->flags.setup();
+    check_out_dir(st->flags.out);  // before any data loading or training
     MriTaskOptions topts = st->task;
-    if (sub->count("--mask") == 0) topts.mask = cfg.value("mask", topts.mask);
-    if (sub->count("--rate") == 0) topts.rate = cfg.value("rate", topts.rate);
-    if (sub->count("--mask-seed") == 0) topts.mask_seed = cfg.value("mask_seed", topts.mask_seed);
+    if (sub->count("--mask") == 0) topts.mask = cfg_get(cfg, "mask", topts.mask, w);
+    if (sub->count("--rate") == 0) topts.rate = cfg_get(cfg, "rate", topts.rate, w);
+    if (!(topts.rate > 0 && topts.rate <= 1)) throw std::runtime_error(w + ": key 'rate': must be in (0, 1]");
+    if (sub->count("--mask-seed") == 0) topts.mask_seed = cfg_get(cfg, "mask_seed", topts.mask_seed, w);
     auto vol = load_mri(st->volume);
-    const int64_t ds = sub->count("--downsample") ? st->downsample : cfg.value("downsample", st->downsample);
+    const int64_t ds = sub->count("--downsample") ? st->downsample : cfg_get(cfg, "downsample", st->downsample, w);
+    require_int_in(ds, 1, kMaxInt, w + ": key 'downsample'");
     if (ds > 1) {
       if (vol.size(0) % ds || vol.size(1) % ds || vol.size(2) % ds)
         throw std::runtime_error(st->volume + ": --downsample " + std::to_string(ds) + " does not divide the volume size");

@@ -4,10 +4,12 @@
 #include <cstdio>
 
 #include "app/commands.h"
+#include "app/flag_checks.h"
 #include "app/train_flags.h"
 #include "datasets/mesh_io.h"
 #include "fields/config.h"
 #include "tasks/occupancy_task.h"
+#include "tasks/fit.h"
 
 namespace nf::app {
 namespace {
@@ -27,25 +29,33 @@ Command reg([](CLI::App& app) {
   sub->add_option("--mesh", st->mesh, "mesh file (.obj or .ply)")->required();
   st->flags.add_to(sub);
   auto& t = st->task;
-  sub->add_option("--batch", t.batch, "points per step (paper: 100000)")->capture_default_str();
+  sub->add_option("--batch", t.batch, "points per step (paper: 100000)")->capture_default_str()->check(positive_int());
   sub->add_option("--resolution", t.resolution, "evaluation grid resolution for IoU and the mesh (paper: 512)")
-      ->capture_default_str();
-  sub->add_option("--threshold", t.threshold, "inside where sigmoid(f) > threshold")->capture_default_str();
-  sub->add_option("--points", t.points, "labelled training points (built once)")->capture_default_str();
+      ->capture_default_str()
+      ->check(int_in(2));
+  sub->add_option("--threshold", t.threshold, "inside where sigmoid(f) > threshold")->capture_default_str()->check(float_in(0, 1, true, true));
+  sub->add_option("--points", t.points, "labelled training points (built once)")->capture_default_str()->check(positive_int());
   sub->add_option("--uniform-fraction", t.uniform_fraction, "share of training points uniform in [-1,1]^3")
-      ->capture_default_str();
+      ->capture_default_str()
+      ->check(float_in(0, 1));
   sub->add_option("--noise", t.noise, "std of the near-surface offsets (one level per value)")
-      ->capture_default_str();
+      ->capture_default_str()
+      ->check(nonnegative_float());
   sub->add_option("--margin", t.margin, "the mesh's longest side spans [-(1-margin), 1-margin]")
-      ->capture_default_str();
+      ->capture_default_str()
+      ->check(float_in(0, 1, false, true));
   sub->add_option("--labels", t.labels, "training labels: fast or exact winding numbers")->capture_default_str();
-  sub->add_option("--block", t.block, "evaluation block edge (block^3 points per forward)")->capture_default_str();
+  sub->add_option("--block", t.block, "evaluation block edge (block^3 points per forward)")->capture_default_str()->check(positive_int());
   sub->add_option("--gt-check", t.gt_check, "grid nodes re-labelled exactly to check the ground truth (0: off)")
-      ->capture_default_str();
-  sub->add_option("--epochs", st->epochs, "passes over the labelled points (overrides --iters; paper: 200)");
+      ->capture_default_str()
+      ->check(nonnegative_int());
+  sub->add_option("--epochs", st->epochs, "passes over the labelled points (overrides --iters; paper: 200)")
+      ->check(positive_float());
   set_action(sub, [st, sub]() {
     auto cfg = st->flags.apply_config(sub);
     auto& t = st->task;
+    check_config_keys(cfg, {"batch", "resolution", "threshold", "points", "uniform_fraction", "noise", "margin",
+                            "labels", "block", "gt_check", "epochs"}, st->flags.config_path);
     auto take = [&](const char* flag, const char* key, auto& var) {
       if (sub->count(flag) == 0 && cfg.contains(key)) var = cfg_get(cfg, key, var, st->flags.config_path);
     };
@@ -60,6 +70,8 @@ Command reg([](CLI::App& app) {
     take("--block", "block", t.block);
     take("--gt-check", "gt_check", t.gt_check);
     take("--epochs", "epochs", st->epochs);
+    if (cfg.contains("epochs") && sub->count("--epochs") == 0)
+      require_positive_float(st->epochs, st->flags.config_path + ": key 'epochs'");
     if (st->epochs > 0)  // the paper counts epochs over the labelled point set
       st->flags.iters = static_cast<int64_t>(std::ceil(st->epochs * static_cast<double>(t.points) /
                                                        static_cast<double>(std::max<int64_t>(1, t.batch))));
@@ -67,6 +79,7 @@ Command reg([](CLI::App& app) {
     if (st->flags.lr <= 0) st->flags.lr = 5e-3;
     if (sub->count("--schedule") == 0 && !cfg.contains("schedule")) st->flags.schedule = "exponential";
     auto device = st->flags.setup();
+    check_out_dir(st->flags.out);  // before any data loading or training
     t.seed = st->flags.seed;
     auto mesh = load_mesh(st->mesh);
     auto field_cfg = field_config_for(st->flags, cfg, 3, 1);

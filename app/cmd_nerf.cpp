@@ -12,6 +12,7 @@
 #include <map>
 
 #include "app/commands.h"
+#include "app/flag_checks.h"
 #include "app/nerf_setup.h"
 #include "app/train_flags.h"
 #include "datasets/image_io.h"
@@ -46,8 +47,8 @@ struct ViewFlags {
     sub->add_option("--checkpoint", checkpoint, "checkpoint.pt written by nerf train")->required();
     sub->add_option("--out", out, "output folder")->capture_default_str();
     sub->add_option("--device", device, "cpu or cuda")->capture_default_str();
-    sub->add_option("--threads", threads, "CPU threads (0: LibTorch default)");
-    sub->add_option("--chunk", chunk, "rays per rendering chunk (default: the training config's)");
+    sub->add_option("--threads", threads, "CPU threads (0: LibTorch default)")->check(thread_count());
+    sub->add_option("--chunk", chunk, "rays per rendering chunk (default: the training config's)")->check(positive_int());
   }
 };
 
@@ -96,8 +97,10 @@ std::map<CLI::App*, std::function<int()>>& nerf_actions() {
 int run_train(Train& st, CLI::App* sub) {
   st.flags.config_path = resolve_nerf_config(st.flags.config_path).string();
   auto cfg = st.flags.apply_config(sub);
+  check_config_keys(cfg, {"nerf"}, st.flags.config_path);
   require_scene(st.scene);
   auto device = st.flags.setup();
+  check_out_dir(st.flags.out);  // before any data loading or training
   auto job = make_nerf_job(st.flags, cfg, st.scene, st.overrides);
   NerfTask task(job.task, device);
   auto r = fit_task(task, job.field, job.train, device, {},
@@ -221,8 +224,8 @@ Command reg([](CLI::App& app) {
   ev->v.add_to(e, "out/nerf-eval");
   e->add_option("--scene", ev->v.scene, "scene folder (default: the one the checkpoint was trained on)");
   e->add_option("--split", ev->split, "test, val or train")->capture_default_str();
-  e->add_option("--max-views", ev->max_views, "evaluate the first K views (-1: all)")->capture_default_str();
-  e->add_option("--skip", ev->skip, "every n-th view")->capture_default_str();
+  e->add_option("--max-views", ev->max_views, "evaluate the first K views (-1: all)")->capture_default_str()->check(int_in(-1));
+  e->add_option("--skip", ev->skip, "every n-th view")->capture_default_str()->check(positive_int());
   e->add_flag("--recalibrate", ev->recalibrate, "recalibrate frozen norm statistics on training rays");
   nerf_actions()[e] = [ev]() { return run_eval(*ev); };
 
@@ -230,9 +233,9 @@ Command reg([](CLI::App& app) {
   auto* r = nerf->add_subcommand("render", "render an image sequence along an orbit or a list of poses");
   rd->v.add_to(r, "out/nerf-render");
   r->add_option("--path", rd->path, "'orbit' or a JSON file of 4x4 camera-to-world matrices")->capture_default_str();
-  r->add_option("--frames", rd->frames, "frames of the orbit")->capture_default_str();
-  r->add_option("--radius", rd->radius, "orbit radius (default: the training cameras' mean)");
-  r->add_option("--elevation", rd->elevation, "orbit elevation in degrees (default: the training cameras' mean)");
+  r->add_option("--frames", rd->frames, "frames of the orbit")->capture_default_str()->check(positive_int());
+  r->add_option("--radius", rd->radius, "orbit radius (default: the training cameras' mean)")->check(positive_float());
+  r->add_option("--elevation", rd->elevation, "orbit elevation in degrees (default: the training cameras' mean)")->check(float_in(-90, 90));
   r->add_option("--scene", rd->v.scene, "scene to calibrate norm statistics from (intermediate checkpoints)");
   nerf_actions()[r] = [rd]() { return run_render(*rd); };
 

@@ -16,6 +16,7 @@
 #include <map>
 
 #include "app/assets.h"
+#include "app/flag_checks.h"
 #include "app/nerf_setup.h"
 #include "datasets/image_io.h"
 #include "datasets/image_resize.h"
@@ -180,7 +181,7 @@ int run_batch_eval(BatchEval& st) {
     std::fflush(stdout);
     const auto t0 = std::chrono::steady_clock::now();
     for (const auto& it : mine) {
-      if (store.has(it.key)) continue;
+      if (!store.claim(it.key)) continue;  // stored, or another sweep on this --out runs it
       auto job = batch_job(st, it.config, it.scene, it.seed);
       torch::manual_seed(it.seed);
       NerfTask task(job.task, device);
@@ -241,8 +242,8 @@ std::function<int()> add_nerf_batch_eval(CLI::App* nerf) {
   b->add_option("--scenes", st->scenes, "scene folders, or folders of scenes (default: $NORMFIELD_DATA/nerf_synthetic)")
       ->delimiter(',');
   b->add_option("--configs", st->configs, "configs in assets/configs/nerf or JSON paths")->delimiter(',')->capture_default_str();
-  b->add_option("--seeds", st->seeds, "seeds; each is one run per scene and config")->delimiter(',')->capture_default_str();
-  b->add_option("--iters", st->iters, "training steps per run (default: each config's)");
+  b->add_option("--seeds", st->seeds, "seeds; each is one run per scene and config")->delimiter(',')->capture_default_str()->check(nonnegative_int());
+  b->add_option("--iters", st->iters, "training steps per run (default: each config's)")->check(positive_int());
   st->overrides.add_to(b, /*with_norm=*/false);
   b->add_option("--out", st->out,
                 "folder of the results store (results.jsonl), table and plots; runs in OUT/runs/<protocol>/<scene>/"
@@ -252,7 +253,7 @@ std::function<int()> add_nerf_batch_eval(CLI::App* nerf) {
   b->add_option("--merge", st->merge, "other results stores to include in the table")->delimiter(',');
   b->add_flag("--table-only", st->table_only, "write the table from the store(s) without training");
   b->add_option("--device", st->device, "cpu or cuda")->capture_default_str();
-  b->add_option("--threads", st->threads, "CPU threads (0: LibTorch default)");
+  b->add_option("--threads", st->threads, "CPU threads (0: LibTorch default)")->check(thread_count());
   b->add_flag("--quiet", st->quiet, "no per-step progress output");
   return [st]() { return run_batch_eval(*st); };
 }

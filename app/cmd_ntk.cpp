@@ -10,6 +10,7 @@
 #include <map>
 
 #include "app/commands.h"
+#include "app/flag_checks.h"
 #include "fields/registry.h"
 #include "tasks/plot.h"
 #include "tasks/spectral.h"
@@ -47,14 +48,15 @@ Command reg([](CLI::App& app) {
   sub->add_option("--signal", st->signal, "1d (T points in [-1, 1)) or 2d (a sqrt(T)^2 grid in [-1, 1]^2)")
       ->capture_default_str();
   sub->add_option("--arch", st->arch, "hidden layers x width")->capture_default_str();
-  sub->add_option("--seed", st->seed, "first weight seed")->capture_default_str();
-  sub->add_option("--seeds", st->seeds, "number of seeds (seed, seed+1, ...)")->capture_default_str();
+  sub->add_option("--seed", st->seed, "first weight seed")->capture_default_str()->check(nonnegative_int());
+  sub->add_option("--seeds", st->seeds, "number of seeds (seed, seed+1, ...)")->capture_default_str()->check(positive_int());
   sub->add_option("--train-steps", st->train_steps,
                   "fit the test signal (1d: sine sum, 2d: zone plate) for k Adam steps before the NTK")
       ->capture_default_str();
-  sub->add_option("--lr", st->lr, "learning rate for --train-steps (default 1e-2 with a norm, 2e-4 without)");
+  sub->add_option("--lr", st->lr, "learning rate for --train-steps (default 1e-2 with a norm, 2e-4 without)")
+      ->check(positive_float());
   sub->add_flag("--double", st->dbl, "compute the Jacobian in double precision");
-  sub->add_option("--threads", st->threads, "CPU threads (0: LibTorch default)");
+  sub->add_option("--threads", st->threads, "CPU threads (0: LibTorch default)")->check(thread_count());
   sub->add_option("--out", st->out, "output folder")->capture_default_str();
   set_action(sub, [st]() {
     if (st->threads > 0) torch::set_num_threads(st->threads);

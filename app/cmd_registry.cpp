@@ -1,6 +1,7 @@
 #include <exception>
 #include <iostream>
 #include <map>
+#include <new>
 
 #include "app/commands.h"
 
@@ -24,6 +25,10 @@ int run_selected(CLI::App& app) {
     if (it == actions().end()) continue;
     try {
       return it->second();
+    } catch (const std::bad_alloc&) {
+      std::cerr << "normfield: error: " << sub->get_name()
+                << ": out of memory (an allocation failed; use smaller sizes, --batch or --arch)\n";
+      return 1;
     } catch (const std::exception& e) {
       std::string msg = e.what();
       // c10::Error appends a C++ backtrace after the first line: keep the message only.

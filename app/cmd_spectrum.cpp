@@ -10,6 +10,7 @@
 #include <fstream>
 
 #include "app/commands.h"
+#include "app/flag_checks.h"
 #include "datasets/image_io.h"
 #include "fields/registry.h"
 #include "tasks/plot.h"
@@ -50,20 +51,21 @@ Command reg([](CLI::App& app) {
   sub->add_option("--methods", st->methods, "comma-separated methods")->delimiter(',');
   sub->add_option("--signal", st->signal, "1d (sum of sines), 2d (zone plate, or --image)")->capture_default_str();
   sub->add_option("--image", st->image, "2d: fit this image (centre crop of --size x --size) instead of a zone plate");
-  sub->add_option("--size", st->size, "2d: image side in pixels")->capture_default_str();
+  sub->add_option("--size", st->size, "2d: image side in pixels")->capture_default_str()->check(int_in(2, 1 << 15));
   sub->add_option("--points", st->points, "1d: samples in [-1, 1)")->capture_default_str();
   sub->add_option("--components", st->components, "1d: number of sines (one band each)")->capture_default_str();
   sub->add_option("--base-cycles", st->base_cycles, "1d: sine i has i * base cycles over [-1, 1) (error measured at these frequencies)")
       ->capture_default_str();
   sub->add_option("--bins", st->bins, "2d: radial frequency bands")->capture_default_str();
-  sub->add_option("--iters", st->iters, "training steps per method")->capture_default_str();
-  sub->add_option("--every", st->every, "record the band error every k steps")->capture_default_str();
-  sub->add_option("--lr", st->lr, "learning rate (default 1e-2 with a norm, 2e-4 without, as the paper)");
+  sub->add_option("--iters", st->iters, "training steps per method")->capture_default_str()->check(positive_int());
+  sub->add_option("--every", st->every, "record the band error every k steps")->capture_default_str()->check(positive_int());
+  sub->add_option("--lr", st->lr, "learning rate (default 1e-2 with a norm, 2e-4 without, as the paper)")
+      ->check(positive_float());
   sub->add_option("--arch", st->arch, "hidden layers x width")->capture_default_str();
-  sub->add_option("--seed", st->seed, "weight seed")->capture_default_str();
+  sub->add_option("--seed", st->seed, "weight seed")->capture_default_str()->check(nonnegative_int());
   sub->add_option("--threshold", st->threshold, "report when each band's error stays below this")
       ->capture_default_str();
-  sub->add_option("--threads", st->threads, "CPU threads (0: LibTorch default)");
+  sub->add_option("--threads", st->threads, "CPU threads (0: LibTorch default)")->check(thread_count());
   sub->add_flag("--quiet", st->quiet, "no progress output");
   sub->add_option("--out", st->out, "output folder")->capture_default_str();
   set_action(sub, [st]() {

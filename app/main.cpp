@@ -13,10 +13,14 @@ int main(int argc, char** argv) {
   app.require_subcommand(1);
   app.set_version_flag("--version", std::string("normfield ") + NORMFIELD_VERSION + " (" + NORMFIELD_GIT_REV + ")");
   for (auto& reg : nf::app::command_registry()) reg(app);
+  // Parse errors (unknown flag, bad value refused by a validator) as one line, exit code 1.
+  app.failure_message([](const CLI::App*, const CLI::Error& e) {
+    return std::string("normfield: error: ") + e.what() + " (see --help)\n";
+  });
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
-    return app.exit(e);
+    return app.exit(e) == 0 ? 0 : 1;
   }
   return nf::app::run_selected(app);
 }

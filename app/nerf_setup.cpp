@@ -3,6 +3,7 @@
 #include <stdexcept>
 
 #include "app/assets.h"
+#include "app/flag_checks.h"
 #include "fields/mipnerf.h"
 
 namespace nf::app {
@@ -28,14 +29,14 @@ void require_scene(const std::string& scene) {
 
 void NerfOverrides::add_to(CLI::App* sub, bool with_norm) {
   if (with_norm) sub->add_option("--norm", norm, "override the field's norm: none, bn, ln, gn, cn");
-  sub->add_option("--batch", batch, "rays per step (default: the config's)");
-  sub->add_option("--n-coarse", n_coarse, "coarse intervals per ray");
-  sub->add_option("--n-fine", n_fine, "fine intervals per ray");
-  sub->add_option("--chunk", chunk, "rays per rendering chunk");
-  sub->add_option("--downscale", downscale, "integer image downscale");
-  sub->add_option("--max-views", max_views, "test views evaluated after training (-1: all)");
-  sub->add_option("--skip", skip, "evaluate every n-th test view (default: the config's)");
-  sub->add_option("--max-train-frames", max_train_frames, "training frames used (-1: all)");
+  sub->add_option("--batch", batch, "rays per step (default: the config's)")->check(positive_int());
+  sub->add_option("--n-coarse", n_coarse, "coarse intervals per ray")->check(positive_int());
+  sub->add_option("--n-fine", n_fine, "fine intervals per ray")->check(positive_int());
+  sub->add_option("--chunk", chunk, "rays per rendering chunk")->check(positive_int());
+  sub->add_option("--downscale", downscale, "integer image downscale")->check(int_in(1, 1 << 16));
+  sub->add_option("--max-views", max_views, "test views evaluated after training (-1: all)")->check(int_in(-1));
+  sub->add_option("--skip", skip, "evaluate every n-th test view (default: the config's)")->check(positive_int());
+  sub->add_option("--max-train-frames", max_train_frames, "training frames used (-1: all)")->check(int_in(-1));
 }
 
 std::string NerfOverrides::tag() const {

@@ -3,9 +3,12 @@
 #include <torch/cuda.h>
 #include <torch/utils.h>
 
+#include <cmath>
 #include <filesystem>
 #include <fstream>
 
+#include "app/flag_checks.h"
+#include "fields/file_io.h"
 #include "fields/config.h"
 #include "fields/registry.h"
 
@@ -16,18 +19,21 @@ void TrainFlags::add_to(CLI::App* sub) {
   sub->add_option("--method", method, "siren, mfn, wire, relu, relu+{bn,ln,gn,cn}, pe, pe+{bn,ln,gn,cn}")
       ->capture_default_str();
   sub->add_option("--arch", arch, "hidden layers x width, e.g. 10x28")->capture_default_str();
-  sub->add_option("--iters", iters, "training iterations")->capture_default_str();
-  sub->add_option("--lr", lr, "learning rate (default: 1e-2 with a norm layer, 2e-4 without, as the paper)");
-  sub->add_option("--lr-final", lr_final, "final learning rate for exponential/cosine (default lr/10)");
+  sub->add_option("--iters", iters, "training iterations")->capture_default_str()->check(positive_int());
+  sub->add_option("--lr", lr, "learning rate (default: 1e-2 with a norm layer, 2e-4 without, as the paper)")
+      ->check(positive_float());
+  sub->add_option("--lr-final", lr_final, "final learning rate for exponential/cosine (default lr/10)")
+      ->check(positive_float());
   sub->add_option("--schedule", schedule, "constant, exponential or cosine")->capture_default_str();
-  sub->add_option("--log-every", log_every, "steps between metric lines")->capture_default_str();
+  sub->add_option("--log-every", log_every, "steps between metric lines")->capture_default_str()->check(positive_int());
   sub->add_option("--checkpoint-every", checkpoint_every, "steps between checkpoints (0: only at the end)")
-      ->capture_default_str();
+      ->capture_default_str()
+      ->check(nonnegative_int());
   sub->add_option("--out", out, "output folder")->capture_default_str();
   sub->add_flag("--resume", resume, "continue from <out>/checkpoint.pt if it exists");
-  sub->add_option("--seed", seed, "random seed (weights and sampling)")->capture_default_str();
+  sub->add_option("--seed", seed, "random seed (weights and sampling)")->capture_default_str()->check(nonnegative_int());
   sub->add_option("--device", device, "cpu or cuda")->capture_default_str();
-  sub->add_option("--threads", threads, "CPU threads (0: LibTorch default)");
+  sub->add_option("--threads", threads, "CPU threads (0: LibTorch default)")->check(thread_count());
   sub->add_flag("--quiet", quiet, "no progress output");
 }
 
@@ -51,6 +57,13 @@ nlohmann::json TrainFlags::apply_config(const std::function<bool(const std::stri
   take("--log-every", "log_every", log_every);
   take("--checkpoint-every", "checkpoint_every", checkpoint_every);
   take("--seed", "seed", seed);
+  // Config values skip the flag validators: the same checks here, naming the file and key.
+  if (!given("--lr") && cfg.contains("lr")) require_positive_float(lr, w + ": key 'lr'");
+  if (!given("--lr-final") && cfg.contains("lr_final")) require_positive_float(lr_final, w + ": key 'lr_final'");
+  if (!given("--iters") && cfg.contains("iters")) require_int_in(iters, 1, kMaxInt, w + ": key 'iters'");
+  if (!given("--log-every") && cfg.contains("log_every")) require_int_in(log_every, 1, kMaxInt, w + ": key 'log_every'");
+  if (!given("--checkpoint-every") && cfg.contains("checkpoint_every"))
+    require_int_in(checkpoint_every, 0, kMaxInt, w + ": key 'checkpoint_every'");
   return cfg;
 }
 
@@ -68,7 +81,10 @@ c10::Device TrainFlags::setup() const {
 TrainOptions TrainFlags::train_options(const std::string& label) const {
   TrainOptions o;
   o.iters = iters;
-  const double base = lr > 0 ? lr : (method_has_norm(method) ? 1e-2 : 2e-4);
+  // lr < 0 is the "not given" default (-1); an explicit --lr / config lr was checked > 0 and finite
+  // (flag_checks.h), so a bad value is refused instead of silently becoming the default.
+  const double base = lr < 0 ? (method_has_norm(method) ? 1e-2 : 2e-4) : lr;
+  if (!(base > 0) || !std::isfinite(base)) throw std::runtime_error("--lr: must be a finite number > 0, got " + std::to_string(lr));
   o.lr = lr_schedule_from_string(schedule, base, lr_final);
   o.log_every = log_every;
   o.checkpoint_every = checkpoint_every;
@@ -90,16 +106,6 @@ nlohmann::json field_config_for(const TrainFlags& f, const nlohmann::json& cfg, 
   return method_config(f.method, in_dim, out_dim, layers, width);
 }
 
-void write_json(const std::string& path, const nlohmann::json& j) {
-  auto p = std::filesystem::path(path);
-  if (p.has_parent_path()) std::filesystem::create_directories(p.parent_path());
-  const auto tmp = path + ".tmp";
-  {
-    std::ofstream out(tmp);
-    if (!out) throw std::runtime_error(path + ": cannot write");
-    out << j.dump(2) << "\n";
-  }
-  std::filesystem::rename(tmp, p);
-}
+void write_json(const std::string& path, const nlohmann::json& j) { write_file_atomic(path, j.dump(2) + "\n"); }
 
 }  // namespace nf::app

@@ -4,6 +4,7 @@
 #include <ATen/Parallel.h>
 #include <stb/stb_image.h>  // implementation compiled elsewhere (libstb or cmake/stb_impl.cpp)
 
+#include <algorithm>
 #include <cmath>
 #include <fstream>
 #include <nlohmann/json.hpp>
@@ -40,6 +41,25 @@ std::vector<float> read_matrix(const json& m, const std::string& where) {
   }
   return out;
 }
+
+}  // namespace
+
+void check_pose(const float* m, size_t n, const std::string& where) {
+  for (size_t k = 0; k < n; ++k)
+    if (!std::isfinite(m[k])) fail(where + ": 'transform_matrix' has a non-finite entry");
+  double worst = 0;
+  for (int a = 0; a < 3; ++a)
+    for (int b = 0; b < 3; ++b) {
+      double dot = 0;  // column a . column b of the rotation part
+      for (int r = 0; r < 3; ++r) dot += double(m[r * 4 + a]) * double(m[r * 4 + b]);
+      worst = std::max(worst, std::abs(dot - (a == b ? 1.0 : 0.0)));
+    }
+  if (worst > 1e-2)
+    fail(where + ": 'transform_matrix' rotation part is not orthonormal (|R^T R - I| = " + std::to_string(worst) +
+         " > 0.01)");
+}
+
+namespace {
 
 struct Decoded {
   at::Tensor rgb;  // [H, W, 3] float32 composited
@@ -116,6 +136,7 @@ BlenderSplit load_blender(const fs::path& scene_dir, const std::string& split, c
     const json& fp = require(f, "file_path", where);
     if (!fp.is_string()) fail(where + ": 'file_path' must be a string");
     const std::vector<float> m = read_matrix(require(f, "transform_matrix", where), where);
+    check_pose(m.data(), m.size(), where);
     poses.insert(poses.end(), m.begin(), m.end());
     std::string rel = fp.get<std::string>();
     const bool has_png = rel.size() >= 4 && (rel.compare(rel.size() - 4, 4, ".png") == 0 ||

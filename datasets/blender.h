@@ -34,6 +34,11 @@ struct BlenderSplit {
 // keys ("<dir>/transforms_train.json: frame 3: missing key 'transform_matrix'"), missing image
 // ("<dir>/train/r_3.png: no such file (frame 3)"), undecodable image, images of different sizes,
 // a downscale that does not divide the image size.
+// Throws "<where>: ..." unless the camera-to-world matrix m (row-major, 12 or 16 floats) is finite
+// and its rotation part orthonormal within 1e-2 (an all-zero or scaled matrix renders nothing
+// and training "diverges" with a NaN loss instead).
+void check_pose(const float* m, size_t n, const std::string& where);
+
 BlenderSplit load_blender(const std::filesystem::path& scene_dir, const std::string& split,
                           const BlenderOptions& opt = {});
 

@@ -12,6 +12,8 @@
 #include <stdexcept>
 #include <system_error>
 
+#include "fields/file_io.h"
+
 namespace nf {
 namespace fs = std::filesystem;
 
@@ -39,6 +41,7 @@ at::Tensor as_hwc(const at::Tensor& t, const char* who) {
 Image load_image(const fs::path& path) {
   std::error_code ec;
   if (!fs::exists(path, ec)) throw file_error(path, "no such file");
+  if (fs::is_directory(path, ec)) throw file_error(path, "is a directory, not an image file");
   std::ifstream in(path, std::ios::binary);
   if (!in) throw file_error(path, "cannot open for reading");
   std::vector<unsigned char> bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
@@ -110,19 +113,7 @@ void write_png(const fs::path& path, const at::Tensor& hwc_in) {
                               q.data_ptr<uint8_t>(), static_cast<int>(w * c)))
     throw file_error(path, "PNG encoding failed");
 
-  fs::path tmp = path;
-  tmp += ".tmp";
-  {
-    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    if (!out) throw file_error(path, "cannot open " + tmp.string() + " for writing");
-    out.write(reinterpret_cast<const char*>(png.data()), static_cast<std::streamsize>(png.size()));
-    if (!out) throw file_error(path, "write failed");
-  }
-  fs::rename(tmp, path, ec);
-  if (ec) {
-    fs::remove(tmp, ec);
-    throw file_error(path, "cannot rename temporary file into place");
-  }
+  write_file_atomic(path, std::string(png.begin(), png.end()));
 }
 
 at::Tensor side_by_side(const std::vector<at::Tensor>& images, int gap) {

@@ -8,7 +8,7 @@
 #include <nlohmann/json.hpp>
 #include <stdexcept>
 
-#include "datasets/file_io.h"
+#include "fields/file_io.h"
 #include "datasets/image_io.h"
 #include "datasets/mesh_io.h"
 #include "datasets/npz.h"

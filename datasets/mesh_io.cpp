@@ -3,6 +3,9 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cmath>
+#include <cstdlib>
+#include <fstream>
 #include <filesystem>
 #include <stdexcept>
 
@@ -14,6 +17,29 @@
 
 namespace nf {
 namespace {
+
+// tinyobjloader reads "v nan 0 0" and "v inf 0 0" as 0: find such vertices first (strtod parses
+// nan/inf), so a broken OBJ is refused like a broken PLY instead of becoming a plausible mesh.
+void check_obj_vertices_finite(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::string line;
+  int64_t line_no = 0;
+  while (std::getline(in, line)) {
+    ++line_no;
+    size_t p = line.find_first_not_of(" \t");
+    if (p == std::string::npos || line[p] != 'v' || p + 1 >= line.size() || (line[p + 1] != ' ' && line[p + 1] != '\t'))
+      continue;
+    const char* q = line.c_str() + p + 1;
+    for (int k = 0; k < 3; ++k) {
+      char* end = nullptr;
+      const double x = std::strtod(q, &end);
+      if (end == q) break;  // tinyobjloader reports syntax errors itself
+      if (!std::isfinite(x))
+        throw std::runtime_error(path + ": line " + std::to_string(line_no) + ": non-finite vertex coordinate");
+      q = end;
+    }
+  }
+}
 
 #ifdef NORMFIELD_WITH_TINYOBJ
 TriangleMesh read_obj_tinyobj(const std::string& path) {
@@ -81,13 +107,17 @@ TriangleMesh load_mesh(const std::string& path) {
   const std::string ext = lower_extension(path);
   TriangleMesh m;
   if (ext == ".obj") {
+    check_obj_vertices_finite(path);
 #ifdef NORMFIELD_WITH_TINYOBJ
     m = read_obj_tinyobj(path);
 #else
     m = read_obj_builtin(path);
 #endif
   } else if (ext == ".ply") {
-    m = detail::open3d_available() ? detail::read_mesh_open3d(path) : read_ply_builtin(path);
+    // Always the built-in reader: Open3D's PLY reader hands out-of-range polygon indices and header
+    // counts that disagree with the body to its ear clipping, which segfaults (issue 16). The
+    // built-in reader checks the body's size against the header before reading and every index.
+    m = read_ply_builtin(path);
   } else {
     throw std::runtime_error(path + ": unsupported mesh format '" + ext + "' (want .obj or .ply)");
   }

@@ -2,10 +2,10 @@
 // Triangle meshes for the occupancy task: loading (.obj, .ply), normalisation into [-1, 1]^3,
 // and inside/outside labels of query points.
 //
-// Loaders: .obj through tinyobjloader (NORMFIELD_WITH_TINYOBJ), .ply through Open3D
-// (NORMFIELD_WITH_OPEN3D); where a library is missing (e.g. the GPU machine) a small built-in
-// reader is used instead (OBJ: v / f lines; PLY: ascii and binary little/big endian, vertex
-// x y z, face list). Polygons are fan-triangulated.
+// Loaders: .obj through tinyobjloader (NORMFIELD_WITH_TINYOBJ; else a small built-in reader of
+// v / f lines), .ply always through the built-in reader (ascii and binary little/big endian,
+// vertex x y z, face list; Open3D's reader segfaults on malformed faces). Polygons are
+// fan-triangulated. The PLY reader checks the header's counts against the file size first.
 //
 // Occupancy: ray casting via Open3D's RaycastingScene where it works, else generalised winding
 // numbers (Jacobson et al. 2013), which tolerate holes and self-intersections. Note: Debian's
@@ -31,8 +31,9 @@ struct TriangleMesh {
 // no faces, non-finite vertices, face index out of range.
 TriangleMesh load_mesh(const std::string& path);
 
-// The built-in readers (no third-party library), used by load_mesh when the library for the
-// format is missing. They do not validate beyond parsing.
+// The built-in readers (no third-party library). read_ply_builtin refuses (naming the file)
+// headers whose counts cannot fit the body, non-finite or out-of-range indices; load_mesh adds
+// validate_mesh.
 TriangleMesh read_obj_builtin(const std::string& path);
 TriangleMesh read_ply_builtin(const std::string& path);
 

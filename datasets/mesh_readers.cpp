@@ -205,7 +205,23 @@ TriangleMesh read_ply_builtin(const std::string& path) {
   }
   if (format != "ascii" && format != "binary_little_endian" && format != "binary_big_endian")
     throw std::runtime_error(path + ": unsupported PLY format '" + format + "'");
-  PlyBody body(path, data, pos, format == "ascii", format == "binary_big_endian");
+  // The header's counts must fit the body (a header declaring 2e9 vertices in a 1 KB file is
+  // refused here, before anything is allocated): each ascii value takes >= 2 bytes with its
+  // separator, each binary value its size (lists at least their count).
+  const bool ascii = format == "ascii";
+  double min_bytes = 0;
+  for (const PlyElement& e : elements) {
+    if (e.count < 0) throw std::runtime_error(path + ": PLY element '" + e.name + "' has a negative count");
+    double row = 0;
+    for (const PlyProperty& p : e.props) row += ascii ? 2.0 : static_cast<double>(ply_size(p.is_list ? p.count_type : p.type));
+    min_bytes += row * static_cast<double>(e.count);
+  }
+  const double body_bytes = static_cast<double>(data.size() - pos);
+  if (min_bytes > body_bytes + 1)
+    throw std::runtime_error(path + ": PLY header declares more data than the file holds (at least " +
+                             std::to_string(static_cast<long long>(min_bytes)) + " bytes, the body has " +
+                             std::to_string(static_cast<long long>(body_bytes)) + ")");
+  PlyBody body(path, data, pos, ascii, format == "binary_big_endian");
   std::vector<float> v;
   std::vector<int64_t> faces, poly;
   for (const PlyElement& e : elements) {
@@ -221,12 +237,19 @@ TriangleMesh read_ply_builtin(const std::string& path) {
       for (size_t k = 0; k < e.props.size(); ++k) {
         const PlyProperty& p = e.props[k];
         if (p.is_list) {
-          const int64_t n = static_cast<int64_t>(body.read(p.count_type));
+          const double nd = body.read(p.count_type);
+          if (!(nd >= 0 && nd <= 1e6))
+            throw std::runtime_error(path + ": PLY " + e.name + " " + std::to_string(r) + ": bad list length");
+          const int64_t n = static_cast<int64_t>(nd);
           const bool indices = is_face && (p.name == "vertex_indices" || p.name == "vertex_index");
           if (indices) poly.clear();
           for (int64_t q = 0; q < n; ++q) {
             const double x = body.read(p.type);
-            if (indices) poly.push_back(static_cast<int64_t>(x));
+            if (indices) {
+              if (!(x >= 0 && x < 9.2e18))  // also NaN; the range against V is validate_mesh's
+                throw std::runtime_error(path + ": PLY face " + std::to_string(r) + ": bad vertex index");
+              poly.push_back(static_cast<int64_t>(x));
+            }
           }
           if (indices) fan(poly, faces);
         } else {

@@ -32,6 +32,12 @@ at::Tensor load_mri(const std::filesystem::path& path) {
                                              std::to_string(v.dim()) + " dims");
   if (v.scalar_type() == at::kByte) return (v.to(at::kFloat) / 255.0).contiguous();
   auto f = v.to(at::kFloat);
+  // One NaN/Inf voxel would make min/max non-finite and the whole target zeros (PSNR looks fine).
+  const at::Tensor bad = (~at::isfinite(f)).flatten().nonzero();
+  if (bad.numel() > 0)
+    throw std::runtime_error(path.string() + ": " + std::to_string(bad.size(0)) +
+                             " non-finite voxels (NaN/Inf), the first at flat index " +
+                             std::to_string(bad[0][0].item<int64_t>()));
   const double lo = f.min().item<double>(), hi = f.max().item<double>();
   return (hi > lo ? (f - lo) / (hi - lo) : at::zeros_like(f)).contiguous();
 }

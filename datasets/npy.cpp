@@ -8,7 +8,7 @@
 #include <stdexcept>
 #include <vector>
 
-#include "datasets/file_io.h"
+#include "fields/file_io.h"
 
 namespace nf {
 namespace {

@@ -9,7 +9,7 @@
 #include <stdexcept>
 #include <vector>
 
-#include "datasets/file_io.h"
+#include "fields/file_io.h"
 #include "datasets/npy.h"
 
 namespace nf {

@@ -3,7 +3,7 @@
 #include <cstring>
 #include <stdexcept>
 
-#include "datasets/file_io.h"
+#include "fields/file_io.h"
 #include "datasets/npy.h"
 #include "datasets/npz.h"
 

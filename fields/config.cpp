@@ -12,7 +12,14 @@ nlohmann::json parse_json(const std::string& text, const std::string& origin) {
   } catch (const nlohmann::json::parse_error& e) {
     std::string what = e.what();
     auto pos = what.find("parse error");
-    throw ConfigError(origin + ": malformed JSON: " + (pos == std::string::npos ? what : what.substr(pos)));
+    if (pos != std::string::npos) what = what.substr(pos);
+    // nlohmann quotes the bytes it last read: never echo raw file bytes (binary junk, newlines).
+    auto lr = what.find("; last read: ");
+    if (lr != std::string::npos) what = what.substr(0, lr);
+    for (char& c : what)
+      if (static_cast<unsigned char>(c) < 32 || static_cast<unsigned char>(c) > 126) c = '?';
+    if (what.size() > 200) what = what.substr(0, 200) + "...";
+    throw ConfigError(origin + ": malformed JSON: " + what);
   }
 }
 

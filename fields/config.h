@@ -4,8 +4,11 @@
 #include <nlohmann/json.hpp>
 
 #include <filesystem>
+#include <limits>
+#include <cmath>
 #include <stdexcept>
 #include <string>
+#include <type_traits>
 
 namespace nf {
 
@@ -14,10 +17,26 @@ struct ConfigError : std::runtime_error {
 };
 
 // cfg[key] as T, or `fallback` when absent; a present value of the wrong type is a ConfigError
-// naming `where` (e.g. "field 'mlp'") and the key.
+// naming `where` (e.g. "field 'mlp'") and the key. Integer keys reject fractions (16.7), values
+// outside T's range and (unsigned T) negative numbers instead of truncating or wrapping them.
 template <typename T>
 T cfg_get(const nlohmann::json& cfg, const std::string& key, const T& fallback, const std::string& where) {
   if (!cfg.contains(key) || cfg.at(key).is_null()) return fallback;
+  if constexpr (std::is_integral_v<T> && !std::is_same_v<T, bool>) {
+    const auto& v = cfg.at(key);
+    if (v.is_number()) {
+      const double d = v.get<double>();
+      const bool negative = v.is_number_float() ? d < 0 : (v.is_number_integer() && !v.is_number_unsigned() &&
+                                                           v.get<int64_t>() < 0);
+      if ((v.is_number_float() && (!std::isfinite(d) || d != std::floor(d))) ||
+          (std::is_unsigned_v<T> && negative) ||
+          d > static_cast<double>(std::numeric_limits<T>::max()) ||
+          d < static_cast<double>(std::numeric_limits<T>::lowest()))
+        throw ConfigError(where + ": key '" + key + "' must be an integer" +
+                          (std::is_unsigned_v<T> ? " >= 0" : "") + " (got " + v.dump() + ")");
+      if (v.is_number_float()) return static_cast<T>(d);
+    }
+  }
   try {
     return cfg.at(key).get<T>();
   } catch (const nlohmann::json::exception&) {

@@ -11,6 +11,8 @@
 #include <stdexcept>
 #include <vector>
 
+#include "fields/file_io.h"
+
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
 #error "write_ply assumes a little-endian host"
 #endif
@@ -54,23 +56,8 @@ HostMesh to_host(const std::string& path, const Mesh& mesh) {
   return h;
 }
 
-// Writes `bytes` to `path` through `path.tmp` + rename, so readers never see half a file.
-void write_atomic(const std::string& path, const std::string& bytes) {
-  const std::string tmp = path + ".tmp";
-  {
-    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    if (!out) throw std::runtime_error(path + ": cannot open '" + tmp + "' for writing");
-    out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
-    out.flush();
-    if (!out) throw std::runtime_error(path + ": write failed");
-  }
-  std::error_code ec;
-  std::filesystem::rename(tmp, path, ec);
-  if (ec) {
-    std::filesystem::remove(tmp, ec);
-    throw std::runtime_error(path + ": cannot rename temporary file into place");
-  }
-}
+// Writes `bytes` to `path` through `path.tmp` + fsync + rename (fields/file_io.h).
+void write_atomic(const std::string& path, const std::string& bytes) { write_file_atomic(path, bytes); }
 
 template <typename T>
 void append_raw(std::string& s, const T& value) {

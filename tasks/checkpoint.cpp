@@ -6,7 +6,9 @@
 #include <fstream>
 #include <stdexcept>
 
+#include "fields/file_io.h"
 #include "fields/config.h"
+#include "fields/memory_check.h"
 #include "fields/registry.h"
 
 namespace nf {
@@ -51,13 +53,19 @@ void save_checkpoint(const std::filesystem::path& path, FieldImpl& field, torch:
     optimizer->save(opt);
     root.write("optimizer", opt);
   }
-  const auto tmp = path.string() + ".tmp";
+  // Serialise into memory, then write with write(2): LibTorch's file writer throws from its
+  // destructor when the disk is full (std::terminate); here a full disk is a one-line error, the
+  // temporary is removed and the previous checkpoint stays (fields/file_io.h).
+  std::string bytes;
   try {
-    root.save_to(tmp);
+    root.save_to([&bytes](const void* data, size_t n) -> size_t {
+      bytes.append(static_cast<const char*>(data), n);
+      return n;
+    });
   } catch (const std::exception& e) {
-    throw std::runtime_error(path.string() + ": cannot write checkpoint");
+    throw std::runtime_error(path.string() + ": cannot serialise checkpoint");
   }
-  std::filesystem::rename(tmp, path);
+  write_file_atomic(path, bytes);
 }
 
 CheckpointMeta read_checkpoint_meta(const std::filesystem::path& path) {
@@ -94,6 +102,7 @@ void load_checkpoint(const std::filesystem::path& path, FieldImpl& field, torch:
 
 Field load_field(const std::filesystem::path& path, CheckpointMeta* meta_out) {
   auto meta = read_checkpoint_meta(path);
+  check_field_size(meta.field_config, 0, path.string() + ": field");  // a crafted config must not allocate terabytes
   auto field = make_field(meta.field_config);
   load_checkpoint(path, *field, nullptr);
   // The stored norm modes are not module state: a checkpoint with frozen statistics evaluates in

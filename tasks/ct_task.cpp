@@ -40,6 +40,11 @@ CtTask::CtTask(const at::Tensor& image, CtTaskOptions options, std::string sourc
   if (image.dim() != 2 || image.size(0) != image.size(1))
     throw std::runtime_error("ct task: image must be square [S, S], got " + std::to_string(image.dim()) + " dims");
   if (options_.angles <= 0) throw std::runtime_error("ct task: angles must be positive");
+  if (image.size(0) < 7)
+    throw std::runtime_error(source_ + ": CT grid is " + std::to_string(image.size(0)) + "x" +
+                             std::to_string(image.size(0)) + ", at least 7x7 needed (SSIM window; --size)");
+  if (!(options_.noise >= 0) || !std::isfinite(options_.noise))
+    throw std::runtime_error(source_ + ": sinogram noise must be a finite number >= 0");
   const auto device = image.device();
   problem_ = make_ct_problem(image.to(at::kCPU, at::kFloat), options_.angles, options_.noise, options_.noise_seed);
   const int64_t S = problem_.image.size(0);

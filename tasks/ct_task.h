@@ -46,6 +46,7 @@ class CtTask : public Task {
   // predicted | |residual|, each row one angle)
   void write_outputs(FieldImpl& field, const std::string& dir) override;
   nlohmann::json config() const override;
+  int64_t points_per_step() const override { return coords_.size(0); }
 
   // The training loss of an image (no field): mean (radon(support · image) - sinogram)^2.
   // image: [S, S] -> scalar (keeps the graph)

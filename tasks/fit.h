@@ -26,6 +26,11 @@ struct FitResult {
 // opts.out_dir/checkpoint.pt. reconstruct may be empty (no reconstruction returned). after_step, when
 // set, runs after every training step (the Trainer's on_step hook) with the field and the number of
 // finished steps: periodic monitoring (NerfTask::after_step), which must leave the field unchanged.
+//
+// check_out_dir: fails (naming flag and folder) unless dir is, or can be created as, a writable folder:
+// called before any training so a bad --out never costs a finished run.
+void check_out_dir(const std::filesystem::path& dir, const std::string& flag = "--out");
+
 FitResult fit_task(Task& task, const nlohmann::json& field_config, const TrainOptions& opts,
                    const c10::Device& device, const std::function<at::Tensor(FieldImpl&)>& reconstruct = {},
                    const std::function<void(FieldImpl&, int64_t)>& after_step = {});

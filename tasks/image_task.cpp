@@ -35,6 +35,12 @@ at::Tensor image_coordinates(int64_t H, int64_t W, const std::string& convention
 ImageTask::ImageTask(at::Tensor image, ImageTaskOptions options, std::string source)
     : image_(std::move(image)), options_(std::move(options)), source_(std::move(source)) {
   TORCH_CHECK(image_.dim() == 3, "image task expects [H, W, C], got ", image_.sizes());
+  // SSIM uses 7x7 windows: refuse before training, not after it.
+  if (image_.size(0) < 7 || image_.size(1) < 7)
+    throw std::runtime_error((source_.empty() ? std::string("image") : source_) + ": image is " +
+                             std::to_string(image_.size(1)) + "x" + std::to_string(image_.size(0)) +
+                             " pixels, at least 7x7 needed (SSIM window)");
+  if (options_.batch < 0) throw std::runtime_error("image task: batch must be >= 0, got " + std::to_string(options_.batch));
   coords_ = image_coordinates(image_.size(0), image_.size(1), options_.coords).to(image_.device());
   targets_ = image_.reshape({-1, image_.size(2)});
 }

@@ -31,6 +31,7 @@ class ImageTask : public Task {
   // reconstruction.png, error.png, comparison.png (ground truth | reconstruction | error)
   void write_outputs(FieldImpl& field, const std::string& dir) override;
   nlohmann::json config() const override;
+  int64_t points_per_step() const override { return options_.batch > 0 ? options_.batch : targets_.size(0); }
 
   at::Tensor reconstruct(FieldImpl& field);  // -> [H, W, C] (no grad)
   const at::Tensor& image() const { return image_; }

@@ -7,6 +7,7 @@
 #include <cmath>
 #include <fstream>
 
+#include "fields/file_io.h"
 #include "datasets/image_io.h"
 #include "datasets/image_metrics.h"
 
@@ -52,6 +53,12 @@ at::Tensor volume_coordinates(int64_t D, int64_t H, int64_t W) {
 MriTask::MriTask(const at::Tensor& volume, MriTaskOptions options, std::string source)
     : options_(std::move(options)), source_(std::move(source)) {
   if (volume.dim() != 3) throw std::runtime_error("mri task: volume must be [D, H, W]");
+  if (volume.size(1) < 7 || volume.size(2) < 7)
+    throw std::runtime_error(source_ + ": volume is " + std::to_string(volume.size(0)) + "x" +
+                             std::to_string(volume.size(1)) + "x" + std::to_string(volume.size(2)) +
+                             ", slices of at least 7x7 needed (SSIM window; check --downsample)");
+  if (!(options_.noise >= 0) || !std::isfinite(options_.noise))
+    throw std::runtime_error(source_ + ": k-space noise must be a finite number >= 0");
   const auto device = volume.device();
   problem_ = make_mri_problem(volume.to(at::kCPU, at::kFloat), options_.mask, options_.rate, options_.mask_seed,
                               options_.noise);

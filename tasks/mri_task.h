@@ -53,6 +53,7 @@ class MriTask : public Task {
   // reconstruction.png (the three recon slices), mask.png (centred mask slices), mask.npy
   void write_outputs(FieldImpl& field, const std::string& dir) override;
   nlohmann::json config() const override;
+  int64_t points_per_step() const override { return coords_.size(0); }
 
   // The training loss of a volume (no field). volume: [D, H, W] -> scalar (keeps the graph)
   at::Tensor loss_of(const at::Tensor& volume) const;

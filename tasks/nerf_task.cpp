@@ -156,6 +156,7 @@ at::Tensor load_pose_list(const std::filesystem::path& path) {
     }
     if (!ok) throw std::runtime_error(path.string() + ": entry " + std::to_string(k) + " is not a 4x4 (or 3x4) matrix");
     if (m.size() == 3) acc[k][3][3] = 1.0f;
+    check_pose(poses[k].contiguous().data_ptr<float>(), 16, path.string() + ": entry " + std::to_string(k));
   }
   return poses;
 }

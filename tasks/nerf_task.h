@@ -91,6 +91,7 @@ class NerfTask : public Task {
   // PSNR [dB] of the preview render of the first held-out view at `step` (also what after_step logs).
   double preview(FieldImpl& field, int64_t step, const std::filesystem::path& out_dir);
   nlohmann::json config() const override;
+  int64_t points_per_step() const override { return options_.batch * (options_.n_coarse + options_.n_fine + 2); }
 
   // Per-pass frozen statistics from options.calib_batches training-size batches (drawn as training
   // step `calib_step` would draw them); a no-op without batch-dependent norms. Returns a description.

@@ -5,6 +5,7 @@
 
 #include <chrono>
 #include <cmath>
+#include <iostream>
 #include <stdexcept>
 
 #include "datasets/image_io.h"
@@ -137,6 +138,22 @@ OccupancyTask::OccupancyTask(const TriangleMesh& mesh, OccupancyTaskOptions opti
   if (options_.labels != "fast" && options_.labels != "exact")
     throw std::runtime_error(what + ": labels must be 'fast' or 'exact', not '" + options_.labels + "'");
   mesh_ = normalize_to_cube(mesh, options_.margin);
+  {  // Occupancy needs a closed surface: refuse what encloses nothing, warn about holes.
+    const at::Tensor v = mesh_.vertices.to(at::kDouble);
+    const at::Tensor ext = std::get<0>(v.max(0)) - std::get<0>(v.min(0));  // [3]
+    for (int a = 0; a < 3; ++a)
+      if (!(ext[a].item<double>() > 1e-9))
+        throw std::runtime_error(what + ": mesh is flat (zero extent along " + std::string(1, char('x' + a)) +
+                                 "): it encloses no volume, occupancy needs a closed surface");
+    Mesh m{mesh_.vertices, mesh_.faces, {}, {}};
+    if (!(surface_area(m) > 0))
+      throw std::runtime_error(what + ": every face has zero area (degenerate mesh): occupancy needs a closed surface");
+    const int64_t open = count_boundary_edges(m);
+    if (open > 0)
+      std::cerr << "warning: " << what << ": open surface (" << open
+                << " boundary edges, test: every edge shared by two faces): inside/outside labels and IoU may be "
+                   "meaningless\n";
+  }
   fast_ = std::make_unique<FastWinding>(mesh_);
 
   // The labelled point set: uniform + near-surface, deterministic in the seed.
@@ -165,6 +182,11 @@ OccupancyTask::OccupancyTask(const TriangleMesh& mesh, OccupancyTaskOptions opti
   const at::Tensor lab = options_.labels == "fast" ? fast_->occupancy(pts)
                                                    : occupancy_labels(mesh_, pts, OccupancyMethod::WindingNumber);
   label_seconds_ = seconds_since(t0);
+  const double inside = lab.to(at::kDouble).mean().item<double>();
+  if (!(inside > 0) || !(inside < 1))
+    throw std::runtime_error(what + ": " + (inside > 0 ? "all" : "none") + " of the " + std::to_string(N) +
+                             " labelled points are inside the mesh (open, inverted or degenerate surface; test: "
+                             "inside fraction in (0, 1)): occupancy needs a closed surface");
   points_ = pts.to(device_);
   labels_ = lab.to(device_);
 }

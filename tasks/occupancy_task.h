@@ -58,6 +58,7 @@ class OccupancyTask : public Task {
   void write_outputs(FieldImpl& field, const std::string& dir) override;
   nlohmann::json outputs_summary() const override;  // {"mesh": vertices, faces, Euler characteristic, boundary edges}
   void check_field(const FieldImpl& field) const override;  // R^3 -> R
+  int64_t points_per_step() const override { return options_.batch; }
   nlohmann::json config() const override;
 
   // Calibrates the norm layers on the calibration batch (training batch size) and switches the

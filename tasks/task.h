@@ -34,6 +34,9 @@ class Task {
   virtual nlohmann::json outputs_summary() const { return nlohmann::json::object(); }
   // The task's own settings, stored in checkpoints and results.
   virtual nlohmann::json config() const = 0;
+  // Field evaluations per training step (pixels, rays x samples, ...): fit_task's up-front memory
+  // estimate (fields/memory_check.h). 0: unknown.
+  virtual int64_t points_per_step() const { return 0; }
 };
 
 }  // namespace nf

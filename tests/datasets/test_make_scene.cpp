@@ -8,7 +8,7 @@
 #include <fstream>
 
 #include "datasets/dtu.h"
-#include "datasets/file_io.h"
+#include "fields/file_io.h"
 #include "datasets/make_scene.h"
 #include "datasets/ray_caster.h"
 #include "support/test_data.h"

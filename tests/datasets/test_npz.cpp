@@ -7,7 +7,7 @@
 #include <map>
 #include <string>
 
-#include "datasets/file_io.h"
+#include "fields/file_io.h"
 #include "datasets/npy.h"
 #include "datasets/npz.h"
 #include "support/test_data.h"

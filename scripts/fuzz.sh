@@ -1,0 +1,57 @@
+#!/usr/bin/env bash
+# Builds the libFuzzer harnesses (fuzz/fuzz_*.cpp; clang, ASan + UBSan) into build-fuzz/ and runs
+# each for SECONDS seconds (default 60) on its seed corpus: fuzz/corpus/<name>/ (checked in, small)
+# plus files of the matching type from $NORMFIELD_DATA when set. New inputs go to
+# build-fuzz/corpus/<name>/; crashes to build-fuzz/crashes/<name>/ (turn each into a regression
+# test or a file in fuzz/corpus/). Exit code 1 when any harness found a crash.
+#
+#   scripts/fuzz.sh [SECONDS] [harness ...]      e.g. scripts/fuzz.sh 600 ply obj
+set -uo pipefail
+cd "$(dirname "$0")/.."
+SECONDS_EACH=${1:-60}
+shift || true
+ALL=(image obj ply npy config blender checkpoint)
+NAMES=("$@")
+[ ${#NAMES[@]} -eq 0 ] && NAMES=("${ALL[@]}")
+
+if [ ! -f build-fuzz/build.ninja ]; then
+  CC=clang CXX=clang++ cmake -G Ninja -S . -B build-fuzz -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+    -DNORMFIELD_CUDA=OFF -DNORMFIELD_GUI=OFF -DNORMFIELD_TESTS=OFF -DNORMFIELD_FUZZ=ON >/dev/null || exit 2
+fi
+targets=()
+for n in "${NAMES[@]}"; do targets+=("fuzz_$n"); done
+cmake --build build-fuzz -j"${JOBS:-2}" --target "${targets[@]}" -- -l "${LOAD:-3}" || exit 2
+
+# Seeds: the checked-in corpus, plus real files of the reader's type.
+ext_of() {
+  case $1 in
+    image) echo "png jpg" ;; obj) echo obj ;; ply) echo ply ;; npy) echo npy ;;
+    config) echo json ;; blender) echo json ;; checkpoint) echo pt ;;
+  esac
+}
+export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=0:abort_on_error=1}
+export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
+status=0
+for n in "${NAMES[@]}"; do
+  corpus=build-fuzz/corpus/$n crashes=build-fuzz/crashes/$n
+  mkdir -p "$corpus" "$crashes"
+  [ -d fuzz/corpus/$n ] && cp -n fuzz/corpus/$n/* "$corpus"/ 2>/dev/null
+  if [ -n "${NORMFIELD_DATA:-}" ] && [ -d "$NORMFIELD_DATA" ]; then
+    for e in $(ext_of "$n"); do
+      if [ "$n" = blender ]; then pat="transforms_*.json"; else pat="*.$e"; fi
+      find "$NORMFIELD_DATA" -name "$pat" -size -2M 2>/dev/null | head -20 | while read -r f; do
+        cp -n "$f" "$corpus/seed_$(echo "$f" | md5sum | cut -c1-12).$e"
+      done
+    done
+  fi
+  echo "fuzz_$n: ${SECONDS_EACH}s, corpus $(ls "$corpus" | wc -l) files"
+  ./build-fuzz/fuzz_"$n" "$corpus" -max_total_time="$SECONDS_EACH" -max_len=65536 -timeout=20 -rss_limit_mb=4096 \
+    -artifact_prefix="$crashes"/ -print_final_stats=1 >build-fuzz/fuzz_"$n".log 2>&1
+  rc=$?
+  tail -n 3 build-fuzz/fuzz_"$n".log | sed 's/^/  /'
+  if [ $rc -ne 0 ]; then
+    echo "  fuzz_$n FOUND A CRASH (rc $rc): $(ls "$crashes" | head -3) -- see build-fuzz/fuzz_$n.log"
+    status=1
+  fi
+done
+exit $status
