@@ -20,8 +20,7 @@ struct FitMri {
 
 Command reg([](CLI::App& app) {
   auto st = std::make_shared<FitMri>();
-  st->flags.arch = "2x256";  // the paper's MRI defaults (Table 5); --arch/--config override
-  st->flags.iters = 1000;
+  st->flags.set_task("mri");  // the paper's MRI protocol (Table 5, tasks/task_registry.cpp); --arch/--config override
   auto* sub = app.add_subcommand("fit-mri", "reconstruct a 3-D MRI volume from undersampled k-space (paper Table 5)");
   sub->add_option("--volume", st->volume, "volume .npy [D, H, W] (uint8 -> /255, else min-max)")->required();
   sub->add_option("--mask", st->task.mask, "k-space mask: gaussian, random or lines")
@@ -39,8 +38,6 @@ Command reg([](CLI::App& app) {
       "method (unless --lr/--schedule/--config say otherwise). Every step forwards the whole D*H*W grid.");
   set_action(sub, [st, sub]() {
     auto cfg = st->flags.apply_config(sub);
-    if (sub->count("--lr") == 0 && !cfg.contains("lr")) st->flags.lr = 2e-3;
-    // The schedule default is already "constant".
     auto device = st->flags.setup();
     MriTaskOptions topts = st->task;
     if (sub->count("--mask") == 0) topts.mask = cfg.value("mask", topts.mask);

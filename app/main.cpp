@@ -16,7 +16,7 @@ int main(int argc, char** argv) {
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
-    return app.exit(e);
+    return nf::app::exit_parse_error(app, e);
   }
   return nf::app::run_selected(app);
 }

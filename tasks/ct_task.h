@@ -46,6 +46,8 @@ class CtTask : public Task {
   // predicted | |residual|, each row one angle)
   void write_outputs(FieldImpl& field, const std::string& dir) override;
   nlohmann::json config() const override;
+  // truth, reconstruction, error (tasks/slice_previews.cpp)
+  Preview preview(FieldImpl& field, const PreviewRequest& request) override;
 
   // The training loss of an image (no field): mean (radon(support · image) - sinogram)^2.
   // image: [S, S] -> scalar (keeps the graph)

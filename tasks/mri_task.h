@@ -52,6 +52,8 @@ class MriTask : public Task {
   // reconstruction.png (the three recon slices), mask.png (centred mask slices), mask.npy
   void write_outputs(FieldImpl& field, const std::string& dir) override;
   nlohmann::json config() const override;
+  // truth, reconstruction, error (tasks/slice_previews.cpp)
+  Preview preview(FieldImpl& field, const PreviewRequest& request) override;
 
   // The training loss of a volume (no field). volume: [D, H, W] -> scalar (keeps the graph)
   at::Tensor loss_of(const at::Tensor& volume) const;

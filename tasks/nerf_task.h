@@ -105,6 +105,13 @@ class NerfTask : public Task {
   // For every evaluated view k: render_kkk.png, depth_kkk.png, compare_kkk.png (GT | render | depth).
   void write_outputs(FieldImpl& field, const std::string& dir) override;
   nlohmann::json config() const override;
+  // rgb, depth (depth_to_image), acc from any camera (frozen statistics calibrated once per training
+  // step); at a dataset camera also error (|rgb - ground truth|) and psnr_view; heldout_psnr on the
+  // first view of eval_split rendered at half resolution against the area-averaged ground truth
+  // (tasks/nerf_preview.cpp).
+  Preview preview(FieldImpl& field, const PreviewRequest& request) override;
+  // Training and eval_split cameras, the orbit of the training cameras, near/far.
+  PreviewInfo preview_info() const override;
 
   // Per-pass frozen statistics from options.calib_batches training-size batches (drawn as training
   // step `calib_step` would draw them); a no-op without batch-dependent norms. Returns a description.
@@ -120,6 +127,7 @@ class NerfTask : public Task {
   NerfOptions& options() { return options_; }
   const Rays& train_rays() const { return rays_; }
   const at::Tensor& train_rgb() const { return rgb_; }
+  const at::Tensor& train_poses() const { return train_poses_; }  // [F, 4, 4] camera-to-world, CPU
   double orbit_radius() const { return orbit_radius_; }
   double orbit_elevation_deg() const { return orbit_elevation_; }
 
@@ -129,6 +137,9 @@ class NerfTask : public Task {
   c10::Device device_;
   NerfCamera camera_;
   int64_t train_frames_ = 0;
+  at::Tensor train_poses_;  // [F, 4, 4] CPU
+  std::vector<std::string> train_files_;
+  int64_t preview_calib_step_ = -1;  // the training step the preview's frozen statistics belong to
   Rays rays_;      // all training rays, on device_
   at::Tensor rgb_;  // [N, 3] on device_
   double orbit_radius_ = 4.0, orbit_elevation_ = 30.0;

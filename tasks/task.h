@@ -7,6 +7,7 @@
 #include <string>
 
 #include "fields/field.h"
+#include "tasks/preview.h"
 
 namespace nf {
 
@@ -34,6 +35,11 @@ class Task {
   virtual nlohmann::json outputs_summary() const { return nlohmann::json::object(); }
   // The task's own settings, stored in checkpoints and results.
   virtual nlohmann::json config() const = 0;
+  // Viewer hook (tasks/preview.h): named images and scalars of the field as it is now, rendered
+  // without grad. May leave the field in a frozen norm mode (step() sets the mode it trains in).
+  virtual Preview preview(FieldImpl& field, const PreviewRequest& request) { return {}; }
+  // What previews offer: a free camera and dataset cameras (3-D tasks), the held-out view.
+  virtual PreviewInfo preview_info() const { return {}; }
 };
 
 }  // namespace nf

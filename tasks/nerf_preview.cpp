@@ -1,0 +1,112 @@
+// NerfTask's viewer hook: renders of the field from any camera, errors at dataset cameras, and the
+// held-out PSNR curve's view.
+#include <ATen/ATen.h>
+#include <c10/core/GradMode.h>
+
+#include <cmath>
+#include <filesystem>
+
+#include "datasets/image_metrics.h"
+#include "tasks/nerf_task.h"
+
+namespace nf {
+namespace {
+
+PreviewCamera preview_camera(const NerfCamera& cam, const at::Tensor& c2w) {  // c2w: [4, 4]
+  PreviewCamera p;
+  p.width = cam.W;
+  p.height = cam.H;
+  p.focal = cam.focal;
+  auto c = c2w.to(at::kCPU, at::kDouble).contiguous();
+  for (int i = 0; i < 16; ++i) p.c2w[static_cast<size_t>(i)] = c.data_ptr<double>()[i];
+  return p;
+}
+
+// [H, W, 3] -> [h, w, 3], area average (exact for integer factors).
+at::Tensor resize_area(const at::Tensor& img, int64_t h, int64_t w) {
+  if (img.size(0) == h && img.size(1) == w) return img;
+  return at::adaptive_avg_pool2d(img.permute({2, 0, 1}).unsqueeze(0), {h, w}).squeeze(0).permute({1, 2, 0});
+}
+
+std::string stem(const std::string& file) {
+  const std::filesystem::path p(file);
+  return (p.parent_path().filename() / p.stem()).string();
+}
+
+}  // namespace
+
+PreviewInfo NerfTask::preview_info() const {
+  PreviewInfo info;
+  info.has_camera = true;
+  for (int64_t k = 0; k < train_poses_.size(0); ++k)
+    info.cameras.push_back({stem(train_files_[static_cast<size_t>(k)]), preview_camera(camera_, train_poses_[k])});
+  auto* self = const_cast<NerfTask*>(this);  // the eval split is loaded on first use (a cache)
+  self->load_eval_split();
+  for (int64_t k = 0; k < eval_.poses.size(0); ++k)
+    info.cameras.push_back({stem(eval_.files[static_cast<size_t>(k)]), preview_camera(camera_, eval_.poses[k])});
+  info.orbit_radius = orbit_radius_;
+  info.orbit_elevation_deg = orbit_elevation_;
+  info.near = camera_.near;
+  info.far = camera_.far;
+  if (eval_.poses.size(0) > 0) info.heldout = stem(eval_.files[0]) + " (half resolution)";
+  return info;
+}
+
+Preview NerfTask::preview(FieldImpl& field, const PreviewRequest& r) {
+  c10::NoGradGuard no_grad;
+  auto& m = as_mipnerf(field);
+  m.eval();
+  if (nerf_needs_frozen_stats(m)) {
+    if (preview_calib_step_ != r.step || !m.has_pass_stats()) {
+      calibrate(m);
+      preview_calib_step_ = r.step;
+    }
+    m.set_norm_mode(NormMode::Frozen);
+  } else {
+    calibrate(m);  // sets the batch-independent mode; no statistics to compute
+  }
+  Preview p;
+  auto scaled = [&](const PreviewCamera& c, double s) {
+    NerfCamera cam = camera_;
+    cam.W = std::max(4, static_cast<int>(std::lround(c.width * s)));
+    cam.H = std::max(4, static_cast<int>(std::lround(c.height * s)));
+    cam.focal = c.focal * static_cast<double>(cam.W) / c.width;
+    return cam;
+  };
+  const double s = std::clamp(r.scale, 1e-3, 1.0);
+  const PreviewCamera full = r.use_camera ? r.camera : preview_camera(camera_, train_poses_[0]);
+  const NerfCamera cam = scaled(full, s);
+  auto v = render_view(m, cam, c2w_tensor(full), options_, device_);
+  auto rgb = v.rgb.clamp(0, 1).contiguous();
+  p.images.push_back({"rgb", {rgb, "rgb"}});
+  p.images.push_back({"depth", {depth_to_image(v.depth, v.acc, camera_.near, camera_.far).contiguous(), "unit"}});
+  p.images.push_back({"acc", {v.acc.clamp(0, 1).contiguous(), "unit"}});
+  // At a dataset camera: the error against its ground truth (train views first, then eval_split).
+  if (r.dataset_view >= 0) {
+    at::Tensor gt;
+    const int64_t F = train_poses_.size(0);
+    if (r.dataset_view < F) {
+      const int64_t n = static_cast<int64_t>(camera_.H) * camera_.W;
+      gt = rgb_.slice(0, r.dataset_view * n, (r.dataset_view + 1) * n).reshape({camera_.H, camera_.W, 3});
+    } else {
+      load_eval_split();
+      if (r.dataset_view - F < eval_.images.size(0)) gt = eval_.images[r.dataset_view - F];
+    }
+    if (gt.defined()) {
+      gt = resize_area(gt.to(at::kCPU, at::kFloat), cam.H, cam.W);
+      p.images.push_back({"error", {(rgb - gt).abs().mean(2).contiguous(), "error"}});
+      p.scalars["psnr_view"] = psnr(rgb, gt);
+    }
+  }
+  if (r.heldout) {
+    load_eval_split();
+    if (eval_.images.size(0) > 0) {
+      const auto hcam = scaled(preview_camera(camera_, eval_.poses[0]), 0.5);
+      auto hv = render_view(m, hcam, eval_.poses[0], options_, device_);
+      p.scalars["heldout_psnr"] = psnr(hv.rgb.clamp(0, 1), resize_area(eval_.images[0], hcam.H, hcam.W));
+    }
+  }
+  return p;
+}
+
+}  // namespace nf
