@@ -72,10 +72,13 @@ void plot_curves(const char* title, const std::vector<Series>& series, bool log_
   dl->AddText(ImVec2(in1.x - ImGui::CalcTextSize(buf).x, in1.y + 2), dim_col, buf);
   std::snprintf(buf, sizeof buf, "%.0f", xmin);
   dl->AddText(ImVec2(in0.x, in1.y + 2), dim_col, buf);
-  float lx = p1.x - 6;  // legend (top right)
+  float lx = p1.x - 6;  // legend (top right, right of the title or on the line below it)
+  float legend_w = 0;
+  for (const auto& s : series) legend_w += ImGui::CalcTextSize(s.name.c_str()).x + 12;
+  const float ly = p0.x + 12 + ImGui::CalcTextSize(title).x + legend_w < p1.x ? p0.y + 3 : p0.y + 3 + line;
   for (auto it = series.rbegin(); it != series.rend(); ++it) {
     lx -= ImGui::CalcTextSize(it->name.c_str()).x;
-    dl->AddText(ImVec2(lx, p0.y + 3), it->color, it->name.c_str());
+    dl->AddText(ImVec2(lx, ly), it->color, it->name.c_str());
     lx -= 12;
   }
   dl->PushClipRect(in0, ImVec2(in1.x + 1, in1.y + 1), true);
