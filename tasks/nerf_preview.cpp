@@ -57,7 +57,12 @@ Preview NerfTask::preview(FieldImpl& field, const PreviewRequest& r) {
   auto& m = as_mipnerf(field);
   m.eval();
   if (nerf_needs_frozen_stats(m)) {
-    if (preview_calib_step_ != r.step || !m.has_pass_stats()) {
+    // Calibration costs about a training step's forward pass: while training, previews reuse
+    // statistics up to kPreviewCalibEvery steps old (fine for a preview); a step back (restart,
+    // checkpoint) always recalibrates.
+    constexpr int64_t kPreviewCalibEvery = 8;
+    if (preview_calib_step_ < 0 || r.step < preview_calib_step_ || r.step - preview_calib_step_ >= kPreviewCalibEvery ||
+        !m.has_pass_stats()) {
       calibrate(m);
       preview_calib_step_ = r.step;
     }
