@@ -21,6 +21,7 @@
 #include "tasks/image_fit.h"
 #include "tasks/plot_lines.h"
 #include "tasks/results_store.h"
+#include "tasks/task_registry.h"
 
 namespace nf::app {
 namespace {
@@ -33,7 +34,7 @@ struct EvalImage {
   int64_t max_images = 0;
   int64_t iters = 100000;
   int64_t crop = 0;  // centre crop size (0: full image)
-  double lr_norm = 1e-2, lr_plain = 2e-4;
+  double lr_norm = paper_default_lr(true), lr_plain = paper_default_lr(false);
   std::string out = "out/eval-image";
   std::string shard = "1/1";
   std::vector<std::string> merge;

@@ -24,9 +24,7 @@ struct FitCt {
 
 Command reg([](CLI::App& app) {
   auto st = std::make_shared<FitCt>();
-  st->flags.arch = "2x128";  // the paper's CT defaults (Table 4); --arch/--config override
-  st->flags.iters = 20000;
-  st->flags.schedule = "exponential";  // with lr 5e-3 -> 5e-4 when --lr is not given
+  st->flags.set_task("ct");  // the paper's CT protocol (Table 4, tasks/task_registry.cpp); --arch/--config override
   auto* sub = app.add_subcommand("fit-ct", "reconstruct a CT slice from a simulated sinogram (paper Table 4)");
   sub->add_option("--image", st->image, "CT slice (8/16-bit PNG) or 'shepp_logan'")->capture_default_str();
   sub->add_option("--size", st->size, "reconstruction grid side S (the slice is fitted into S x S)")
@@ -46,9 +44,6 @@ Command reg([](CLI::App& app) {
     auto cfg = st->flags.apply_config(sub);
     const std::string& w = st->flags.config_path;
     check_config_keys(cfg, {"size", "image", "angles", "noise"}, w);
-    const bool lr_given = sub->count("--lr") > 0 || cfg.contains("lr");
-    if (!lr_given) st->flags.lr = 5e-3;
-    if (!lr_given && sub->count("--lr-final") == 0 && !cfg.contains("lr_final")) st->flags.lr_final = 5e-4;
     auto device = st->flags.setup();
     check_out_dir(st->flags.out);  // before any data loading or training
     const int64_t size = sub->count("--size") ? st->size : cfg_get(cfg, "size", st->size, w);

@@ -22,8 +22,7 @@ struct FitMri {
 
 Command reg([](CLI::App& app) {
   auto st = std::make_shared<FitMri>();
-  st->flags.arch = "2x256";  // the paper's MRI defaults (Table 5); --arch/--config override
-  st->flags.iters = 1000;
+  st->flags.set_task("mri");  // the paper's MRI protocol (Table 5, tasks/task_registry.cpp); --arch/--config override
   auto* sub = app.add_subcommand("fit-mri", "reconstruct a 3-D MRI volume from undersampled k-space (paper Table 5)");
   sub->add_option("--volume", st->volume, "volume .npy [D, H, W] (uint8 -> /255, else min-max)")->required();
   sub->add_option("--mask", st->task.mask, "k-space mask: gaussian, random or lines")
@@ -43,8 +42,6 @@ Command reg([](CLI::App& app) {
     auto cfg = st->flags.apply_config(sub);
     const std::string& w = st->flags.config_path;
     check_config_keys(cfg, {"mask", "rate", "mask_seed", "downsample"}, w);
-    if (sub->count("--lr") == 0 && !cfg.contains("lr")) st->flags.lr = 2e-3;
-    // The schedule default is already "constant".
     auto device = st->flags.setup();
     check_out_dir(st->flags.out);  // before any data loading or training
     MriTaskOptions topts = st->task;

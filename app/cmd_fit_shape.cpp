@@ -23,7 +23,7 @@ struct FitShape {
 
 Command reg([](CLI::App& app) {
   auto st = std::make_shared<FitShape>();
-  st->flags.arch = "2x256";  // the paper's occupancy network
+  st->flags.set_task("occupancy");  // the paper's occupancy protocol (tasks/task_registry.cpp)
   auto* sub = app.add_subcommand("fit-shape", "fit a mesh's occupancy (inside/outside) with a coordinate network "
                                  "(default lr 5e-3 -> 5e-4 exponential, as the paper)");
   sub->add_option("--mesh", st->mesh, "mesh file (.obj or .ply)")->required();
@@ -75,9 +75,6 @@ Command reg([](CLI::App& app) {
     if (st->epochs > 0)  // the paper counts epochs over the labelled point set
       st->flags.iters = static_cast<int64_t>(std::ceil(st->epochs * static_cast<double>(t.points) /
                                                        static_cast<double>(std::max<int64_t>(1, t.batch))));
-    // The paper's occupancy schedule: 5e-3 -> 5e-4, exponential (unless --lr / --schedule given).
-    if (st->flags.lr <= 0) st->flags.lr = 5e-3;
-    if (sub->count("--schedule") == 0 && !cfg.contains("schedule")) st->flags.schedule = "exponential";
     auto device = st->flags.setup();
     check_out_dir(st->flags.out);  // before any data loading or training
     t.seed = st->flags.seed;

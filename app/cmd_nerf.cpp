@@ -23,6 +23,7 @@
 #include "tasks/checkpoint.h"
 #include "tasks/fit.h"
 #include "tasks/nerf_task.h"
+#include "tasks/task_registry.h"
 #include "tasks/trainer.h"
 
 namespace nf::app {
@@ -204,10 +205,10 @@ Command reg([](CLI::App& app) {
   auto tr = std::make_shared<Train>();
   auto* t = nerf->add_subcommand("train", "train mip-NeRF on a Blender scene, then evaluate on its test views");
   t->add_option("--scene", tr->scene, "scene folder (transforms_train.json, train/, test/)")->required();
-  tr->flags.config_path = "mipnerf_small";
-  tr->flags.iters = 2000;
+  tr->flags.set_task("nerf");
+  tr->flags.config_path = task_protocol("nerf")["config"];
   tr->flags.out = "out/nerf";
-  tr->flags.add_to(t);
+  tr->flags.add_to(t, [](const std::string& c) { return resolve_nerf_config(c).string(); });
   // --method/--arch describe coordinate MLPs: kept (TrainFlags reads them) but hidden; the field comes from --config.
   t->get_option("--method")->group("");
   t->get_option("--arch")->group("");
@@ -215,7 +216,7 @@ Command reg([](CLI::App& app) {
       ->description("config name in assets/configs/nerf (mipnerf, mipnerf_cn, mipnerf_small, mipnerf_small_cn) or a "
                     "JSON path; flags override it")
       ->capture_default_str();
-  t->get_option("--lr")->description("learning rate (default: the config's, else 5e-4 as mip-NeRF)");
+  t->get_option("--lr")->description("learning rate (the config's, else 5e-4 as mip-NeRF)");
   tr->overrides.add_to(t);
   nerf_actions()[t] = [tr, t]() { return run_train(*tr, t); };
 

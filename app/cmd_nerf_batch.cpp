@@ -98,7 +98,7 @@ std::string protocol_folder(const std::string& tag) {
 
 // One training job of the sweep, as `nerf train --config <config> --scene <scene> --seed <seed>` would run it.
 NerfJob batch_job(const BatchEval& st, const std::string& config, const fs::path& scene, uint64_t seed) {
-  TrainFlags flags;
+  TrainFlags flags("nerf");
   flags.config_path = resolve_nerf_config(config).string();
   flags.seed = seed;
   if (st.iters > 0) flags.iters = st.iters;

@@ -19,6 +19,28 @@ static std::map<CLI::App*, std::function<int()>>& actions() {
 
 void set_action(CLI::App* sub, std::function<int()> action) { actions()[sub] = std::move(action); }
 
+static std::map<CLI::App*, std::vector<std::function<void()>>>& help_hooks() {
+  static std::map<CLI::App*, std::vector<std::function<void()>>> h;
+  return h;
+}
+
+void set_help_hook(CLI::App* sub, std::function<void()> hook) { help_hooks()[sub].push_back(std::move(hook)); }
+
+int exit_parse_error(CLI::App& app, const CLI::ParseError& e) {
+  if (dynamic_cast<const CLI::CallForHelp*>(&e) || dynamic_cast<const CLI::CallForAllHelp*>(&e)) {
+    for (auto& [sub, hooks] : help_hooks()) {
+      if (!sub->parsed()) continue;
+      for (auto& h : hooks) {
+        try {
+          h();
+        } catch (const std::exception&) {
+        }
+      }
+    }
+  }
+  return app.exit(e);
+}
+
 int run_selected(CLI::App& app) {
   for (auto* sub : app.get_subcommands()) {
     auto it = actions().find(sub);

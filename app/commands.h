@@ -19,5 +19,10 @@ struct Command {
 // Set by a subcommand's registrar: what to run when it is selected.
 void set_action(CLI::App* sub, std::function<int()> action);
 int run_selected(CLI::App& app);
+// Called on --help for a parsed subcommand before the help is printed (e.g. to show a config's
+// values as the defaults). Errors in a hook are ignored: help still prints.
+void set_help_hook(CLI::App* sub, std::function<void()> hook);
+// app.exit(e), running the help hooks first when e asks for help.
+int exit_parse_error(CLI::App& app, const CLI::ParseError& e);
 
 }  // namespace nf::app

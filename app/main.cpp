@@ -20,7 +20,7 @@ int main(int argc, char** argv) {
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
-    return app.exit(e) == 0 ? 0 : 1;
+    return nf::app::exit_parse_error(app, e) == 0 ? 0 : 1;
   }
   return nf::app::run_selected(app);
 }

@@ -72,9 +72,7 @@ NerfJob make_nerf_job(const TrainFlags& flags, const nlohmann::json& config, con
   if (ov.skip > 0) o.eval_skip = ov.skip;
   if (ov.max_train_frames >= -1) o.max_train_frames = ov.max_train_frames;
   o.recalibrate = true;
-  TrainFlags f = flags;
-  if (f.lr <= 0) f.lr = 5e-4;  // mip-NeRF's lr_init
-  job.train = f.train_options("nerf " + job.name);
+  job.train = flags.train_options("nerf " + job.name);  // lr: the config's, else the task's (5e-4)
   return job;
 }
 

@@ -40,8 +40,8 @@ struct NerfJob {
   TrainOptions train;
 };
 
-// flags must already hold the config's values (TrainFlags::apply_config); lr defaults to mip-NeRF's
-// 5e-4 when neither the config nor the command line sets it.
+// flags (task "nerf") must already hold the config's values (TrainFlags::apply_config); lr is then
+// the config's or the nerf task's default, mip-NeRF's 5e-4.
 NerfJob make_nerf_job(const TrainFlags& flags, const nlohmann::json& config, const std::string& scene,
                       const NerfOverrides& overrides);
 

@@ -7,23 +7,79 @@
 #include <filesystem>
 #include <fstream>
 
+#include "app/commands.h"
 #include "app/flag_checks.h"
 #include "fields/file_io.h"
 #include "fields/config.h"
 #include "fields/registry.h"
+#include "tasks/task_registry.h"
 
 namespace nf::app {
 
-void TrainFlags::add_to(CLI::App* sub) {
+namespace {
+// Flag <-> protocol key (tasks/task_registry.h).
+const std::pair<const char*, const char*> kProtocolFlags[] = {
+    {"--method", "method"},     {"--arch", "arch"},
+    {"--iters", "iters"},       {"--lr", "lr"},
+    {"--lr-final", "lr_final"}, {"--schedule", "schedule"},
+    {"--log-every", "log_every"}, {"--checkpoint-every", "checkpoint_every"},
+    {"--seed", "seed"}};
+
+std::string shown(const nlohmann::json& v) {
+  if (v.is_string()) return v.get<std::string>();
+  if (v.is_number_float()) {
+    char b[32];
+    std::snprintf(b, sizeof b, "%g", v.get<double>());
+    return b;
+  }
+  return v.dump();
+}
+}  // namespace
+
+TrainFlags::TrainFlags(const std::string& t) { set_task(t); }
+
+void TrainFlags::set_task(const std::string& t) {
+  task = t;
+  from_protocol(task_protocol(t));
+}
+
+void TrainFlags::from_protocol(const nlohmann::json& p) {
+  method = p["method"];
+  arch = p["arch"];
+  iters = p["iters"];
+  lr = p["lr"];
+  lr_final = p["lr_final"];
+  schedule = p["schedule"];
+  log_every = p["log_every"];
+  checkpoint_every = p["checkpoint_every"];
+  seed = p["seed"];
+}
+
+nlohmann::json TrainFlags::given_protocol(const std::function<bool(const std::string&)>& given) const {
+  const nlohmann::json now = {{"method", method},     {"arch", arch},         {"iters", iters},
+                              {"lr", lr},             {"lr_final", lr_final}, {"schedule", schedule},
+                              {"log_every", log_every}, {"checkpoint_every", checkpoint_every}, {"seed", seed}};
+  nlohmann::json g = nlohmann::json::object();
+  for (const auto& [flag, key] : kProtocolFlags)
+    if (given(flag)) g[key] = now[key];
+  return g;
+}
+
+void TrainFlags::add_to(CLI::App* sub, std::function<std::string(const std::string&)> resolve) {
   sub->add_option("--config", config_path, "JSON config (assets/configs/...); command-line flags override it");
   sub->add_option("--method", method, "siren, mfn, wire, relu, relu+{bn,ln,gn,cn}, pe, pe+{bn,ln,gn,cn}")
       ->capture_default_str();
   sub->add_option("--arch", arch, "hidden layers x width, e.g. 10x28")->capture_default_str();
   sub->add_option("--iters", iters, "training iterations")->capture_default_str()->check(positive_int());
-  sub->add_option("--lr", lr, "learning rate (default: 1e-2 with a norm layer, 2e-4 without, as the paper)")
-      ->check(positive_float());
-  sub->add_option("--lr-final", lr_final, "final learning rate for exponential/cosine (default lr/10)")
-      ->check(positive_float());
+  {
+    auto* o = sub->add_option("--lr", lr, "learning rate (1e-2 with a norm layer, 2e-4 without, as the paper, "
+                                          "unless the task or config sets it)")
+                 ->check(positive_float());
+    if (lr > 0) o->default_str(shown(lr));
+    auto* f = sub->add_option("--lr-final", lr_final, "final learning rate for exponential/cosine (default lr/10)")
+                 ->check(positive_float());
+    if (lr_final > 0) f->default_str(shown(lr_final));
+  }
   sub->add_option("--schedule", schedule, "constant, exponential or cosine")->capture_default_str();
   sub->add_option("--log-every", log_every, "steps between metric lines")->capture_default_str()->check(positive_int());
   sub->add_option("--checkpoint-every", checkpoint_every, "steps between checkpoints (0: only at the end)")
@@ -35,6 +91,18 @@ void TrainFlags::add_to(CLI::App* sub) {
   sub->add_option("--device", device, "cpu or cuda")->capture_default_str();
   sub->add_option("--threads", threads, "CPU threads (0: LibTorch default)")->check(thread_count());
   sub->add_flag("--quiet", quiet, "no progress output");
+  // On --help: show the config's values where it sets them (the values that will be used).
+  set_help_hook(sub, [this, sub, resolve]() {
+    if (config_path.empty()) return;
+    std::string path = config_path;
+    if (resolve) path = resolve(path);
+    const auto cfg = load_config_file(path);
+    const auto p = merge_protocol(task, cfg, given_protocol([sub](const std::string& f) { return sub->count(f) > 0; }),
+                                  path);
+    const std::string from = " (from " + std::filesystem::path(path).stem().string() + ")";
+    for (const auto& [flag, key] : kProtocolFlags)
+      if (sub->count(flag) == 0 && cfg.contains(key)) sub->get_option(flag)->default_str(shown(p[key]) + from);
+  });
 }
 
 nlohmann::json TrainFlags::apply_config(CLI::App* sub) {
@@ -42,28 +110,8 @@ nlohmann::json TrainFlags::apply_config(CLI::App* sub) {
 }
 
 nlohmann::json TrainFlags::apply_config(const std::function<bool(const std::string&)>& given) {
-  if (config_path.empty()) return nlohmann::json::object();
-  auto cfg = load_config_file(config_path);
-  const std::string w = config_path;
-  auto take = [&](const char* flag, const char* key, auto& var) {
-    if (!given(flag) && cfg.contains(key)) var = cfg_get(cfg, key, var, w);
-  };
-  take("--method", "method", method);
-  take("--arch", "arch", arch);
-  take("--iters", "iters", iters);
-  take("--lr", "lr", lr);
-  take("--lr-final", "lr_final", lr_final);
-  take("--schedule", "schedule", schedule);
-  take("--log-every", "log_every", log_every);
-  take("--checkpoint-every", "checkpoint_every", checkpoint_every);
-  take("--seed", "seed", seed);
-  // Config values skip the flag validators: the same checks here, naming the file and key.
-  if (!given("--lr") && cfg.contains("lr")) require_positive_float(lr, w + ": key 'lr'");
-  if (!given("--lr-final") && cfg.contains("lr_final")) require_positive_float(lr_final, w + ": key 'lr_final'");
-  if (!given("--iters") && cfg.contains("iters")) require_int_in(iters, 1, kMaxInt, w + ": key 'iters'");
-  if (!given("--log-every") && cfg.contains("log_every")) require_int_in(log_every, 1, kMaxInt, w + ": key 'log_every'");
-  if (!given("--checkpoint-every") && cfg.contains("checkpoint_every"))
-    require_int_in(checkpoint_every, 0, kMaxInt, w + ": key 'checkpoint_every'");
+  const auto cfg = config_path.empty() ? nlohmann::json::object() : load_config_file(config_path);
+  from_protocol(merge_protocol(task, cfg, given_protocol(given), config_path.empty() ? "flags" : config_path));
   return cfg;
 }
 
@@ -81,10 +129,7 @@ c10::Device TrainFlags::setup() const {
 TrainOptions TrainFlags::train_options(const std::string& label) const {
   TrainOptions o;
   o.iters = iters;
-  // lr < 0 is the "not given" default (-1); an explicit --lr / config lr was checked > 0 and finite
-  // (flag_checks.h), so a bad value is refused instead of silently becoming the default.
-  const double base = lr < 0 ? (method_has_norm(method) ? 1e-2 : 2e-4) : lr;
-  if (!(base > 0) || !std::isfinite(base)) throw std::runtime_error("--lr: must be a finite number > 0, got " + std::to_string(lr));
+  const double base = resolve_lr(lr, method);
   o.lr = lr_schedule_from_string(schedule, base, lr_final);
   o.log_every = log_every;
   o.checkpoint_every = checkpoint_every;

@@ -1,6 +1,8 @@
 #pragma once
-// Flags shared by the training subcommands (fit-image, fit-ct, ...), their defaults from an optional
-// JSON config (assets/configs/<task>/*.json, "parent" inheritance), and the device choice.
+// Flags shared by the training subcommands (fit-image, fit-ct, ...) and the device choice. Their
+// defaults are the task's protocol and the merging with an optional JSON config
+// (assets/configs/<task>/*.json, "parent" inheritance) is tasks/task_registry.h's merge_protocol:
+// flag > config > task default. `--help` shows the values that will be used (config included).
 #include <CLI/CLI.hpp>
 #include <c10/core/Device.h>
 #include <nlohmann/json.hpp>
@@ -13,14 +15,18 @@
 namespace nf::app {
 
 struct TrainFlags {
+  // The protocol defaults of `task` (task_protocol): method, arch, iters, lr, schedule, ...
+  explicit TrainFlags(const std::string& task = "image");
+  void set_task(const std::string& task);  // resets the protocol fields to that task's defaults
+  std::string task = "image";
   std::string config_path;  // --config
-  std::string method = "pe+cn";
-  std::string arch = "10x28";
-  int64_t iters = 2000;
-  double lr = -1;  // < 0: the paper's default for the method
+  std::string method;
+  std::string arch;
+  int64_t iters = 0;
+  double lr = -1;  // <= 0: the paper's default for the method (resolve_lr)
   double lr_final = -1;
-  std::string schedule = "constant";
-  int64_t log_every = 100;
+  std::string schedule;
+  int64_t log_every = 0;
   int64_t checkpoint_every = 0;
   std::string out = "out";
   bool resume = false;
@@ -29,16 +35,21 @@ struct TrainFlags {
   int threads = 0;
   bool quiet = false;
 
-  // Adds the flags to a subcommand.
-  void add_to(CLI::App* sub);
+  // Adds the flags to a subcommand (defaults shown: the task's protocol; on --help, the config's
+  // values where it sets them). resolve: maps --config to a file (nerf: a name in assets/).
+  void add_to(CLI::App* sub, std::function<std::string(const std::string&)> resolve = {});
   // Applies --config values for flags not given on the command line; returns the config JSON.
   nlohmann::json apply_config(CLI::App* sub);
   // The same for a caller without a command line: given(flag) says whether the flag was set.
   nlohmann::json apply_config(const std::function<bool(const std::string&)>& given);
   // Sets torch threads, seeds; returns the device.
   c10::Device setup() const;
-  // The learning rate: --lr, else the paper's 1e-2 for normalised methods, 2e-4 otherwise.
+  // The learning rate: --lr (or the config's / task's), else resolve_lr(method) (tasks/task_registry.h).
   TrainOptions train_options(const std::string& label) const;
+
+ private:
+  void from_protocol(const nlohmann::json& p);
+  nlohmann::json given_protocol(const std::function<bool(const std::string&)>& given) const;
 };
 
 // Field config for --method/--arch (or the config's "field" object when present).

@@ -47,6 +47,8 @@ class CtTask : public Task {
   void write_outputs(FieldImpl& field, const std::string& dir) override;
   nlohmann::json config() const override;
   int64_t points_per_step() const override { return coords_.size(0); }
+  // truth, reconstruction, error (tasks/slice_previews.cpp)
+  Preview preview(FieldImpl& field, const PreviewRequest& request) override;
 
   // The training loss of an image (no field): mean (radon(support · image) - sinogram)^2.
   // image: [S, S] -> scalar (keeps the graph)

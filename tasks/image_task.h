@@ -19,6 +19,13 @@ struct ImageTaskOptions {
 // Pixel-centre coordinates [H*W, 2] as (x = column, y = row) under the convention.
 at::Tensor image_coordinates(int64_t H, int64_t W, const std::string& convention);
 
+// Tukey window of n points, the outer alpha/2 of each side a raised-cosine taper. -> [n] float64
+at::Tensor tukey_window(int64_t n, double alpha = 0.25);
+// Error power spectrum in dB, fftshifted (DC at the centre): 10*log10(mean_c |FFT2(e_c * w)|^2 /
+// sum(w^2)), e_c the signed error of channel c, w a Tukey window. Its mean over pixels in linear
+// units is the window-weighted MSE (Parseval). diff: [H, W, C] -> [H, W] float
+at::Tensor error_spectrum_db(const at::Tensor& diff);
+
 class ImageTask : public Task {
  public:
   // image: [H, W, C] float in [0, 1]
@@ -32,6 +39,10 @@ class ImageTask : public Task {
   void write_outputs(FieldImpl& field, const std::string& dir) override;
   nlohmann::json config() const override;
   int64_t points_per_step() const override { return options_.batch > 0 ? options_.batch : targets_.size(0); }
+  // truth, reconstruction (clamped, in the field's current norm mode), error (mean |error| over
+  // channels), spectrum (error_spectrum_db); scalar psnr (tasks/image_preview.cpp).
+  Preview preview(FieldImpl& field, const PreviewRequest& request) override;
+  PreviewInfo preview_info() const override;
 
   at::Tensor reconstruct(FieldImpl& field);  // -> [H, W, C] (no grad)
   const at::Tensor& image() const { return image_; }

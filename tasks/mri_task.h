@@ -54,6 +54,8 @@ class MriTask : public Task {
   void write_outputs(FieldImpl& field, const std::string& dir) override;
   nlohmann::json config() const override;
   int64_t points_per_step() const override { return coords_.size(0); }
+  // truth, reconstruction, error (tasks/slice_previews.cpp)
+  Preview preview(FieldImpl& field, const PreviewRequest& request) override;
 
   // The training loss of a volume (no field). volume: [D, H, W] -> scalar (keeps the graph)
   at::Tensor loss_of(const at::Tensor& volume) const;

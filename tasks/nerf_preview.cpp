@@ -1,95 +1,115 @@
-// NerfTask's periodic monitoring during training: PSNR of one held-out view at preview resolution
-// and a small GT | render image, every options.preview_every steps (called from fit_task through
-// the Trainer's on_step hook). Cost: one view of <= ~100 px, e.g. 2,500 rays for a 100 px scene at
-// scale 2 — a few training steps' worth.
+// NerfTask's viewer hook: renders of the field from any camera, errors at dataset cameras, and the
+// held-out PSNR curve's view.
+#include <ATen/ATen.h>
 #include <c10/core/GradMode.h>
 
-#include <cstdio>
-#include <fstream>
-#include <map>
+#include <cmath>
+#include <filesystem>
 
-#include "datasets/image_io.h"
-#include "datasets/image_resize.h"
 #include "datasets/image_metrics.h"
 #include "tasks/nerf_task.h"
-#include "tasks/progress.h"
-#include "tasks/trainer.h"
 
 namespace nf {
-
 namespace {
-std::string preview_name(int64_t step) {
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "step_%06lld.png", static_cast<long long>(step));
-  return buf;
+
+PreviewCamera preview_camera(const NerfCamera& cam, const at::Tensor& c2w) {  // c2w: [4, 4]
+  PreviewCamera p;
+  p.width = cam.W;
+  p.height = cam.H;
+  p.focal = cam.focal;
+  auto c = c2w.to(at::kCPU, at::kDouble).contiguous();
+  for (int i = 0; i < 16; ++i) p.c2w[static_cast<size_t>(i)] = c.data_ptr<double>()[i];
+  return p;
 }
+
+// [H, W, 3] -> [h, w, 3], area average (exact for integer factors).
+at::Tensor resize_area(const at::Tensor& img, int64_t h, int64_t w) {
+  if (img.size(0) == h && img.size(1) == w) return img;
+  return at::adaptive_avg_pool2d(img.permute({2, 0, 1}).unsqueeze(0), {h, w}).squeeze(0).permute({1, 2, 0});
+}
+
+std::string stem(const std::string& file) {
+  const std::filesystem::path p(file);
+  return (p.parent_path().filename() / p.stem()).string();
+}
+
 }  // namespace
 
-void NerfTask::after_step(FieldImpl& field, int64_t step, const TrainOptions& opts) {
-  if (options_.preview_every <= 0 || step % options_.preview_every != 0 || step >= opts.iters) return;
-  if (!preview_log_started_ && !opts.resume && !opts.out_dir.empty()) {
-    std::error_code ec;
-    std::filesystem::remove(opts.out_dir / "preview" / "preview.jsonl", ec);
-  }
-  preview_log_started_ = true;
-  double p = 0;
-  try {
-    p = preview(field, step, opts.out_dir);
-  } catch (const std::exception& e) {  // monitoring must never end a long run
-    std::fprintf(stderr, "warning: preview at step %lld failed: %s\n", static_cast<long long>(step), e.what());
-    return;
-  }
-  if (!opts.progress) return;
-  const std::string view = eval_.files.empty() ? "?" : std::filesystem::path(eval_.files[0]).stem().string();
-  const std::string png = opts.out_dir.empty() ? "" : " -> " + (opts.out_dir / "preview" / preview_name(step)).string();
-  if (stdout_is_terminal()) std::printf("\n");  // below the redrawn progress bar
-  std::printf("%s step %lld: held-out %s PSNR %.2f dB (preview resolution)%s\n", opts.label.c_str(),
-              static_cast<long long>(step), view.c_str(), p, png.c_str());
-  std::fflush(stdout);
+PreviewInfo NerfTask::preview_info() const {
+  PreviewInfo info;
+  info.has_camera = true;
+  for (int64_t k = 0; k < train_poses_.size(0); ++k)
+    info.cameras.push_back({stem(train_files_[static_cast<size_t>(k)]), preview_camera(camera_, train_poses_[k])});
+  auto* self = const_cast<NerfTask*>(this);  // the eval split is loaded on first use (a cache)
+  self->load_eval_split();
+  for (int64_t k = 0; k < eval_.poses.size(0); ++k)
+    info.cameras.push_back({stem(eval_.files[static_cast<size_t>(k)]), preview_camera(camera_, eval_.poses[k])});
+  info.orbit_radius = orbit_radius_;
+  info.orbit_elevation_deg = orbit_elevation_;
+  info.near = camera_.near;
+  info.far = camera_.far;
+  if (eval_.poses.size(0) > 0) info.heldout = stem(eval_.files[0]) + " (half resolution)";
+  return info;
 }
 
-double NerfTask::preview(FieldImpl& field, int64_t step, const std::filesystem::path& out_dir) {
+Preview NerfTask::preview(FieldImpl& field, const PreviewRequest& r) {
+  c10::NoGradGuard no_grad;
   auto& m = as_mipnerf(field);
-  // Snapshot what rendering changes (frozen statistics, per-pass statistics, norm modes, train mode).
-  std::map<std::string, at::Tensor> saved;
-  for (const auto& b : m.named_buffers()) saved[b.key()] = b.value().clone();
-  std::vector<NormMode> modes;
-  for (auto& n : m.norm_layers()) modes.push_back(n->mode());
-  const bool was_training = m.is_training();
-
-  double p = 0;
-  at::Tensor gt, rgb;
-  {
-    c10::NoGradGuard ng;
-    m.eval();
-    calibrate(m);  // as evaluate() does (frozen statistics when the norms are batch-dependent)
-    load_eval_split();
-    // Scale: the largest divisor of H and W up to H / 100, so the preview is ~100 px or less.
-    int64_t s = std::max<int64_t>(1, camera_.H / 100);
-    while (s > 1 && (camera_.H % s != 0 || camera_.W % s != 0)) --s;
-    NerfCamera cam = camera_;
-    cam.H = static_cast<int>(camera_.H / s);
-    cam.W = static_cast<int>(camera_.W / s);
-    cam.focal = camera_.focal / static_cast<double>(s);
-    rgb = render_view(m, cam, eval_.poses[0], options_, device_).rgb.clamp(0, 1);  // [h, w, 3]
-    gt = eval_.images[0].to(at::kCPU);                                           // [H, W, 3]
-    if (s > 1) gt = gt.reshape({cam.H, s, cam.W, s, 3}).mean({1, 3});             // box average
-    p = psnr(rgb, gt);
+  m.eval();
+  if (nerf_needs_frozen_stats(m)) {
+    // Calibration costs about a training step's forward pass: while training, previews reuse
+    // statistics up to kPreviewCalibEvery steps old (fine for a preview); a step back (restart,
+    // checkpoint) always recalibrates.
+    constexpr int64_t kPreviewCalibEvery = 8;
+    if (preview_calib_step_ < 0 || r.step < preview_calib_step_ || r.step - preview_calib_step_ >= kPreviewCalibEvery ||
+        !m.has_pass_stats()) {
+      calibrate(m);
+      preview_calib_step_ = r.step;
+    }
+    m.set_norm_mode(NormMode::Frozen);
+  } else {
+    calibrate(m);  // sets the batch-independent mode; no statistics to compute
   }
-
-  for (const auto& b : m.named_buffers()) b.value().copy_(saved.at(b.key()));
-  auto norms = m.norm_layers();
-  for (size_t k = 0; k < norms.size(); ++k) norms[k]->set_mode(modes[k]);
-  m.train(was_training);
-
-  if (!out_dir.empty()) {
-    const auto dir = out_dir / "preview";
-    write_png(dir / preview_name(step), upscale_nearest(side_by_side({gt, rgb}), 200));
-    std::ofstream(dir / "preview.jsonl", std::ios::app)
-        << nlohmann::json{{"step", step}, {"view", eval_.files.empty() ? "" : eval_.files[0]}, {"psnr", p},
-                          {"resolution", std::to_string(rgb.size(1)) + "x" + std::to_string(rgb.size(0))}}
-               .dump()
-        << "\n";
+  Preview p;
+  auto scaled = [&](const PreviewCamera& c, double s) {
+    NerfCamera cam = camera_;
+    cam.W = std::max(4, static_cast<int>(std::lround(c.width * s)));
+    cam.H = std::max(4, static_cast<int>(std::lround(c.height * s)));
+    cam.focal = c.focal * static_cast<double>(cam.W) / c.width;
+    return cam;
+  };
+  const double s = std::clamp(r.scale, 1e-3, 1.0);
+  const PreviewCamera full = r.use_camera ? r.camera : preview_camera(camera_, train_poses_[0]);
+  const NerfCamera cam = scaled(full, s);
+  auto v = render_view(m, cam, c2w_tensor(full), options_, device_);
+  auto rgb = v.rgb.clamp(0, 1).contiguous();
+  p.images.push_back({"rgb", {rgb, "rgb"}});
+  p.images.push_back({"depth", {depth_to_image(v.depth, v.acc, camera_.near, camera_.far).contiguous(), "unit"}});
+  p.images.push_back({"acc", {v.acc.clamp(0, 1).contiguous(), "unit"}});
+  // At a dataset camera: the error against its ground truth (train views first, then eval_split).
+  if (r.dataset_view >= 0) {
+    at::Tensor gt;
+    const int64_t F = train_poses_.size(0);
+    if (r.dataset_view < F) {
+      const int64_t n = static_cast<int64_t>(camera_.H) * camera_.W;
+      gt = rgb_.slice(0, r.dataset_view * n, (r.dataset_view + 1) * n).reshape({camera_.H, camera_.W, 3});
+    } else {
+      load_eval_split();
+      if (r.dataset_view - F < eval_.images.size(0)) gt = eval_.images[r.dataset_view - F];
+    }
+    if (gt.defined()) {
+      gt = resize_area(gt.to(at::kCPU, at::kFloat), cam.H, cam.W);
+      p.images.push_back({"error", {(rgb - gt).abs().mean(2).contiguous(), "error"}});
+      p.scalars["psnr_view"] = psnr(rgb, gt);
+    }
+  }
+  if (r.heldout) {
+    load_eval_split();
+    if (eval_.images.size(0) > 0) {
+      const auto hcam = scaled(preview_camera(camera_, eval_.poses[0]), 0.5);
+      auto hv = render_view(m, hcam, eval_.poses[0], options_, device_);
+      p.scalars["heldout_psnr"] = psnr(hv.rgb.clamp(0, 1), resize_area(eval_.images[0], hcam.H, hcam.W));
+    }
   }
   return p;
 }

@@ -174,6 +174,8 @@ NerfTask::NerfTask(NerfOptions options, const c10::Device& device) : options_(st
   camera_.near = split.near;
   camera_.far = split.far;
   train_frames_ = split.images.size(0);
+  train_poses_ = split.poses.to(at::kCPU, at::kFloat).clone();
+  train_files_ = split.files;
   std::vector<Rays> parts;
   double rsum = 0, esum = 0;
   for (int64_t f = 0; f < train_frames_; ++f) {

@@ -82,16 +82,23 @@ class NerfTask : public Task {
   // For every evaluated view k: render_kkk.png, depth_kkk.png (native size), compare_kkk.png
   // (GT | render | depth, nearest-upscaled to >= 300 px tall when smaller).
   void write_outputs(FieldImpl& field, const std::string& dir) override;
-  // Every options.preview_every steps (tasks/nerf_preview.cpp): renders the first held-out view at
+  // Every options.preview_every steps (tasks/nerf_monitor.cpp): renders the first held-out view at
   // <= ~100 px, prints its PSNR, appends it to <out>/preview/preview.jsonl and writes
   // <out>/preview/step_<n>.png (GT | render). Leaves the field exactly as it found it (buffers,
   // norm modes, train/eval), so training and checkpoints do not depend on previews.
   // Pass to fit_task as [&](FieldImpl& f, int64_t s) { task.after_step(f, s, opts); }.
   void after_step(FieldImpl& field, int64_t step, const TrainOptions& opts);
   // PSNR [dB] of the preview render of the first held-out view at `step` (also what after_step logs).
-  double preview(FieldImpl& field, int64_t step, const std::filesystem::path& out_dir);
+  double monitor_view(FieldImpl& field, int64_t step, const std::filesystem::path& out_dir);
   nlohmann::json config() const override;
   int64_t points_per_step() const override { return options_.batch * (options_.n_coarse + options_.n_fine + 2); }
+  // rgb, depth (depth_to_image), acc from any camera (frozen statistics calibrated once per training
+  // step); at a dataset camera also error (|rgb - ground truth|) and psnr_view; heldout_psnr on the
+  // first view of eval_split rendered at half resolution against the area-averaged ground truth
+  // (tasks/nerf_preview.cpp).
+  Preview preview(FieldImpl& field, const PreviewRequest& request) override;
+  // Training and eval_split cameras, the orbit of the training cameras, near/far.
+  PreviewInfo preview_info() const override;
 
   // Per-pass frozen statistics from options.calib_batches training-size batches (drawn as training
   // step `calib_step` would draw them); a no-op without batch-dependent norms. Returns a description.
@@ -107,6 +114,7 @@ class NerfTask : public Task {
   NerfOptions& options() { return options_; }
   const Rays& train_rays() const { return rays_; }
   const at::Tensor& train_rgb() const { return rgb_; }
+  const at::Tensor& train_poses() const { return train_poses_; }  // [F, 4, 4] camera-to-world, CPU
   double orbit_radius() const { return orbit_radius_; }
   double orbit_elevation_deg() const { return orbit_elevation_; }
 
@@ -116,6 +124,9 @@ class NerfTask : public Task {
   c10::Device device_;
   NerfCamera camera_;
   int64_t train_frames_ = 0;
+  at::Tensor train_poses_;  // [F, 4, 4] CPU
+  std::vector<std::string> train_files_;
+  int64_t preview_calib_step_ = -1;  // the training step the preview's frozen statistics belong to
   Rays rays_;      // all training rays, on device_
   at::Tensor rgb_;  // [N, 3] on device_
   double orbit_radius_ = 4.0, orbit_elevation_ = 30.0;

@@ -60,6 +60,8 @@ class OccupancyTask : public Task {
   void check_field(const FieldImpl& field) const override;  // R^3 -> R
   int64_t points_per_step() const override { return options_.batch; }
   nlohmann::json config() const override;
+  // truth, reconstruction, error (tasks/slice_previews.cpp)
+  Preview preview(FieldImpl& field, const PreviewRequest& request) override;
 
   // Calibrates the norm layers on the calibration batch (training batch size) and switches the
   // field to frozen mode. Returns the norm-mode description used in results.

@@ -10,6 +10,7 @@
 
 #include "fields/registry.h"
 #include "fields/spectrum.h"
+#include "tasks/task_registry.h"
 
 namespace nf {
 namespace {
@@ -116,7 +117,7 @@ SpectralTarget image_target(const at::Tensor& hwc, const std::string& name, int6
   return t;
 }
 
-double default_lr(const std::string& method) { return method_has_norm(method) ? 1e-2 : 2e-4; }
+double default_lr(const std::string& method) { return paper_default_lr(method); }
 
 std::vector<int64_t> SpectrumFitResult::converged_at(double threshold) const {
   const size_t nb = band_error.empty() ? 0 : band_error.front().size();

@@ -7,6 +7,7 @@
 #include <string>
 
 #include "fields/field.h"
+#include "tasks/preview.h"
 
 namespace nf {
 
@@ -37,6 +38,11 @@ class Task {
   // Field evaluations per training step (pixels, rays x samples, ...): fit_task's up-front memory
   // estimate (fields/memory_check.h). 0: unknown.
   virtual int64_t points_per_step() const { return 0; }
+  // Viewer hook (tasks/preview.h): named images and scalars of the field as it is now, rendered
+  // without grad. May leave the field in a frozen norm mode (step() sets the mode it trains in).
+  virtual Preview preview(FieldImpl& field, const PreviewRequest& request) { return {}; }
+  // What previews offer: a free camera and dataset cameras (3-D tasks), the held-out view.
+  virtual PreviewInfo preview_info() const { return {}; }
 };
 
 }  // namespace nf

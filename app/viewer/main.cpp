@@ -1,8 +1,12 @@
-// normfield-viewer: watch and steer the training of an image field live (Dear ImGui + GLFW + GLEW).
+// normfield-viewer: watch and steer the training of a field live (Dear ImGui + GLFW + GLEW), for
+// every task of the task registry (tasks/task_registry.h).
 //
 //   normfield-viewer                                   # built-in zone plate 128, relu+cn 4x64
 //   normfield-viewer --image kodim05.png --downscale 4 --method pe+cn --arch 5x30
 //   normfield-viewer --method relu+cn --compare relu   # ReLU+CN and ReLU side by side
+//   normfield-viewer --task nerf --scene $NORMFIELD_DATA/nerf_synthetic/lego_100 --config mipnerf_small_cn \
+//                    --compare mipnerf_small          # NeRF: free camera, both runs from the same camera
+//   normfield-viewer --checkpoint out/nerf/checkpoint.pt   # look at a trained model (paused)
 //   normfield-viewer --zone-plate 64 --lockstep --frames 40 --screenshot shot.png   # headless (tests)
 //
 // Training runs on background threads (one per run); see training_run.h for the snapshot protocol.
@@ -19,11 +23,16 @@
 #include <cfloat>
 #include <chrono>
 #include <cstdio>
+#include <filesystem>
 #include <iostream>
 #include <thread>
 
+#include "app/nerf_setup.h"
 #include "app/viewer/viewer_app.h"
 #include "fields/config.h"
+#include "fields/mipnerf.h"
+#include "tasks/checkpoint.h"
+#include "tasks/task_registry.h"
 
 #ifndef NORMFIELD_SHADER_DIR
 #define NORMFIELD_SHADER_DIR "shaders"
@@ -31,37 +40,168 @@
 
 namespace {
 
+using nf::viewer::RunSpec;
 using nf::viewer::ViewerOptions;
+using json = nlohmann::json;
 
 void glfw_error(int code, const char* what) {
   std::cerr << "normfield-viewer: GLFW error " << code << ": " << what << "\n";
 }
 
+struct Flags {
+  std::string task, image, scene, config, compare, checkpoint, method = "relu+cn", arch = "4x64", coords;
+  int64_t zone_plate = 128, downscale = 1, batch = 0, seed = 0, heldout_every = -1;
+  double lr = -1, compare_lr = -1;
+  std::vector<std::string> set;
+  double preview_ms = 50, train_share = 0.7, max_quality = 1, preview_scale = 0;
+};
+
+// "key=value" -> {key: value} (value parsed as JSON, else a string). Errors name the flag.
+json parse_sets(const std::vector<std::string>& sets) {
+  json j = json::object();
+  for (const auto& s : sets) {
+    const auto eq = s.find('=');
+    if (eq == std::string::npos || eq == 0) throw std::runtime_error("--set " + s + ": expected KEY=VALUE");
+    const auto v = s.substr(eq + 1);
+    j[s.substr(0, eq)] = json::accept(v) ? json::parse(v) : json(v);
+  }
+  return j;
+}
+
+// The run specs (A and, with --compare, B) from the flags, the config and the task's protocol
+// (tasks/task_registry.h merge_protocol: flag > config > task default).
+void make_specs(const CLI::App& app, Flags& f, ViewerOptions& o) {
+  auto given = [&](const char* flag) { return app.count(flag) > 0; };
+  std::string task = f.task;
+  if (!f.checkpoint.empty() && task.empty() && !given("--image") && !given("--zone-plate") && f.scene.empty()) {
+    o.run.checkpoint = f.checkpoint;
+    o.run.task = nullptr;  // the checkpoint's
+    o.run.lr = f.lr;
+    o.paused = o.paused || !given("--train");
+    task = nf::read_checkpoint_meta(f.checkpoint).task_config.value("task", std::string("image"));
+    o.run.heldout_every = f.heldout_every > 0 ? f.heldout_every : (task == "nerf" ? 50 : 0);
+    if (task == "nerf" && !given("--steps-per-frame")) o.steps_per_frame = 1;
+    return;
+  }
+  if (task.empty()) task = f.scene.empty() ? "image" : "nerf";
+  nf::TaskRegistry::global().get(task);  // a clear error for an unknown task
+  const bool nerf = task == "nerf";
+  std::string cfg_path = f.config;
+  if (nerf) cfg_path = nf::app::resolve_nerf_config(f.config.empty() ? nf::task_protocol("nerf")["config"].get<std::string>()
+                                                                      : f.config).string();
+  const json cfg = cfg_path.empty() ? json::object() : nf::load_config_file(cfg_path);
+  json given_p = json::object();
+  if (given("--method")) given_p["method"] = f.method;
+  if (given("--arch")) given_p["arch"] = f.arch;
+  if (given("--lr")) given_p["lr"] = f.lr;
+  if (given("--seed")) given_p["seed"] = f.seed;
+  json base = nf::default_protocol();  // the viewer's own defaults for image fits: relu+cn 4x64
+  if (!nerf && !given("--method") && !cfg.contains("method")) given_p["method"] = f.method;
+  if (!nerf && !given("--arch") && !cfg.contains("arch")) given_p["arch"] = f.arch;
+  const json p = nf::merge_protocol(task, cfg, given_p, cfg_path.empty() ? "flags" : cfg_path);
+  RunSpec& r = o.run;
+  r.method = p["method"];
+  r.arch = p["arch"];
+  r.lr = p["lr"];
+  r.seed = p["seed"];
+  r.checkpoint = f.checkpoint;
+  json tgiven = parse_sets(f.set);
+  if (nerf) {
+    if (f.scene.empty()) throw std::runtime_error("--task nerf: needs --scene DIR");
+    nf::app::require_scene(f.scene);
+    tgiven["scene"] = f.scene;
+    tgiven["seed"] = r.seed;
+    r.field = cfg.contains("field") ? cfg["field"] : nf::mipnerf_config("small");
+    r.name = std::filesystem::path(cfg_path).stem().string();
+  } else if (task == "image") {
+    tgiven["image"] = f.image.empty() ? "zone-plate:" + std::to_string(f.zone_plate) : f.image;
+    if (f.downscale > 1) tgiven["downscale"] = f.downscale;
+    tgiven["rgb"] = true;
+    tgiven["seed"] = r.seed;
+    if (given("--coords")) tgiven["coords"] = f.coords;
+    if (given("--batch")) tgiven["batch"] = f.batch;
+    if (!given("--method") && !given("--arch") && cfg.contains("field")) {
+      if (!cfg["field"].is_object()) throw nf::ConfigError(cfg_path + ": key 'field' must be an object");
+      r.field = cfg["field"];
+    }
+  } else if (!given("--method") && !given("--arch") && cfg.contains("field")) {
+    r.field = cfg["field"];
+  }
+  r.task = nf::task_config_from(task, cfg, tgiven);
+  r.heldout_every = f.heldout_every > 0 ? f.heldout_every : (nerf ? 50 : 0);
+  if (nerf && !given("--steps-per-frame")) o.steps_per_frame = cfg.value("steps_per_frame", int64_t(1));
+  if (!given("--steps-per-frame") && cfg.contains("steps_per_frame"))
+    o.steps_per_frame = nf::cfg_get(cfg, "steps_per_frame", o.steps_per_frame, cfg_path);
+  std::string compare = f.compare;
+  if (compare.empty() && !nerf && cfg.contains("compare")) compare = nf::cfg_get<std::string>(cfg, "compare", "", cfg_path);
+  if (r.checkpoint.empty() && r.field.is_null()) {
+    auto err = nf::viewer::check_method_arch(r.method, r.arch);
+    if (!err.empty()) throw std::runtime_error("--method/--arch: " + err);
+  }
+  if (compare.empty()) return;
+  RunSpec b = r;
+  b.checkpoint.clear();
+  if (nerf) {  // another config: its field and lr, run A's task config (both render the same rays)
+    const auto path = nf::app::resolve_nerf_config(compare).string();
+    const json c2 = nf::load_config_file(path);
+    const json p2 = nf::merge_protocol(task, c2, json::object(), path);
+    b.field = c2.contains("field") ? c2["field"] : nf::mipnerf_config("small");
+    b.lr = f.compare_lr > 0 ? f.compare_lr : p2["lr"].get<double>();
+    b.name = std::filesystem::path(path).stem().string();
+  } else {
+    auto err = nf::viewer::check_method_arch(compare, r.arch);
+    if (!err.empty()) throw std::runtime_error("--compare: " + err);
+    b.method = compare;
+    b.field = nullptr;
+    b.lr = f.compare_lr;
+    o.compare_method = compare;
+  }
+  o.compare_run = b;
+  o.compare = true;
+}
+
 // Parses the command line (and --config) into options. Returns -1 to go on, else an exit code.
 int parse(int argc, char** argv, ViewerOptions& o, int& threads) {
-  CLI::App app{"normfield-viewer: watch and steer the training of an image field live"};
-  std::string config;
-  int64_t seed = 0;
-  app.add_option("--image", o.image, "image to fit (PNG/JPEG); default: the built-in zone plate");
-  app.add_option("--zone-plate", o.zone_plate, "size of the built-in zone plate (when no --image)")
+  CLI::App app{"normfield-viewer: watch and steer the training of a field live (image, NeRF, CT, MRI, occupancy)"};
+  Flags f;
+  app.add_option("--task", f.task, "image, nerf, ct, mri, occupancy (default: nerf with --scene, the checkpoint's "
+                                   "with --checkpoint, else image)");
+  app.add_option("--image", f.image, "image to fit (PNG/JPEG); default: the built-in zone plate");
+  app.add_option("--zone-plate", f.zone_plate, "size of the built-in zone plate (when no --image)")
       ->capture_default_str();
-  app.add_option("--downscale", o.downscale, "average KxK pixel blocks of the image first")->capture_default_str();
-  app.add_option("--method", o.run.method, "siren, mfn, wire, relu, relu+{bn,ln,gn,cn}, pe, pe+{bn,ln,gn,cn}")
+  app.add_option("--downscale", f.downscale, "average KxK pixel blocks of the image first")->capture_default_str();
+  app.add_option("--scene", f.scene, "NeRF: Blender scene folder (transforms_*.json)");
+  app.add_option("--method", f.method, "siren, mfn, wire, relu, relu+{bn,ln,gn,cn}, pe, pe+{bn,ln,gn,cn}")
       ->capture_default_str();
-  app.add_option("--arch", o.run.arch, "hidden layers x width")->capture_default_str();
-  app.add_option("--config", config, "JSON config (method, arch, lr, seed, field, coords, batch, compare)");
-  app.add_option("--checkpoint", o.run.checkpoint, "continue from a checkpoint (field, weights, Adam state, step)");
-  app.add_option("--lr", o.run.lr, "learning rate (default: 1e-2 with a norm layer, 2e-4 without)");
-  app.add_option("--seed", seed, "weight initialisation seed")->capture_default_str();
-  app.add_option("--coords", o.run.coords, "coordinate convention: reference or aspect")->capture_default_str();
-  app.add_option("--batch", o.run.batch, "pixels per step (0: the full image)")->capture_default_str();
+  app.add_option("--arch", f.arch, "hidden layers x width")->capture_default_str();
+  app.add_option("--config", f.config,
+                 "JSON config; NeRF: a name in assets/configs/nerf (default mipnerf_small) or a path; flags override it");
+  app.add_option("--set", f.set, "task config KEY=VALUE, e.g. --set batch=256 --set n_coarse=16 (repeatable)");
+  app.add_option("--checkpoint", f.checkpoint, "open a checkpoint: field, weights, Adam state, step, task (paused)");
+  app.add_flag("--train", "with --checkpoint: continue training at once");
+  app.add_option("--lr", f.lr, "learning rate (default: the config's, else 1e-2 with a norm layer, 2e-4 without)");
+  app.add_option("--seed", f.seed, "weight initialisation seed")->capture_default_str();
+  app.add_option("--coords", f.coords, "image: coordinate convention, reference or aspect");
+  app.add_option("--batch", f.batch, "image: pixels per step (0: the full image)");
   app.add_option("--iters", o.run.max_steps, "pause when a run reaches this step (0: never)")->capture_default_str();
-  app.add_option("--compare", o.compare, "method of a second run trained side by side, e.g. relu");
-  app.add_option("--compare-lr", o.compare_lr, "learning rate of the second run (default: the method's)");
-  app.add_option("--steps-per-frame", o.steps_per_frame, "training steps per slice (= per frame with --lockstep)")
-      ->capture_default_str();
+  app.add_option("--compare", f.compare, "a second run side by side: a method (image) or a NeRF config");
+  app.add_option("--compare-lr", f.compare_lr, "learning rate of the second run (default: its method's/config's)");
+  app.add_option("--steps-per-frame", o.steps_per_frame,
+                 "training steps per slice (= per frame with --lockstep; default 10, NeRF 1)");
   app.add_flag("--paused", o.paused, "start paused");
   app.add_option("--threads", threads, "LibTorch CPU threads (0: default)");
+  app.add_option("--view", o.view, "3-D view mode: rgb, depth, acc, error")->capture_default_str();
+  app.add_option("--snap", o.snap, "3-D: start at dataset camera K (train views first, then test)");
+  app.add_option("--yaw", o.yaw, "3-D: start orbit azimuth (degrees)");
+  app.add_option("--pitch", o.pitch, "3-D: start orbit elevation (degrees; default: the training cameras')");
+  app.add_option("--radius", o.radius, "3-D: start orbit distance (default: the training cameras')");
+  app.add_option("--fov", o.fov, "3-D: horizontal field of view in degrees (default: the dataset's)");
+  app.add_option("--spin", o.spin, "3-D: turn the camera by this many degrees every frame");
+  app.add_option("--preview-ms", f.preview_ms, "3-D: target preview time while the camera moves")->capture_default_str();
+  app.add_option("--train-share", f.train_share, "3-D: share of a run's time for training")->capture_default_str();
+  app.add_option("--max-quality", f.max_quality, "3-D: resolution factor refinement stops at")->capture_default_str();
+  app.add_option("--preview-scale", f.preview_scale, "3-D: fixed resolution factor (no dynamic resolution; lockstep)");
+  app.add_option("--heldout-every", f.heldout_every, "held-out PSNR every N steps (default: NeRF 50, else every preview)");
   app.add_option("--shaders", o.shaders, "folder with the GLSL files")->capture_default_str();
   app.add_option("--out", o.out, "folder for checkpoints, PNGs and screenshots from the buttons")
       ->capture_default_str();
@@ -79,43 +219,21 @@ int parse(int argc, char** argv, ViewerOptions& o, int& threads) {
   } catch (const CLI::ParseError& e) {
     return app.exit(e);
   }
-  if (!config.empty()) {
-    auto cfg = nf::load_config_file(config);
-    auto take = [&](const char* flag, const char* key, auto& var) {
-      if (app.count(flag) == 0 && cfg.contains(key)) var = nf::cfg_get(cfg, key, var, config);
-    };
-    take("--method", "method", o.run.method);
-    take("--arch", "arch", o.run.arch);
-    take("--lr", "lr", o.run.lr);
-    take("--seed", "seed", seed);
-    take("--coords", "coords", o.run.coords);
-    take("--batch", "batch", o.run.batch);
-    take("--compare", "compare", o.compare);
-    take("--steps-per-frame", "steps_per_frame", o.steps_per_frame);
-    if (app.count("--method") == 0 && app.count("--arch") == 0 && cfg.contains("field")) {
-      if (!cfg["field"].is_object()) throw nf::ConfigError(config + ": key 'field' must be an object");
-      o.run.field = cfg["field"];
-    }
-  }
-  o.run.seed = static_cast<uint64_t>(seed);
+  make_specs(app, f, o);
+  o.budget.frame_s = f.preview_ms / 1000.0;
+  o.budget.train_share = std::clamp(f.train_share, 0.02, 1.0);
+  o.budget.max_scale = std::clamp(f.max_quality, 0.01, 1.0);
+  o.budget.fixed_scale = std::clamp(f.preview_scale, 0.0, 1.0);
   if (!o.screenshot_at.empty()) {
     if (o.screenshot.empty()) throw std::runtime_error("--screenshot-at: needs --screenshot PATH (file name prefix)");
     int64_t last = 0;
-    for (auto f : o.screenshot_at) {
-      if (f < 1) throw std::runtime_error("--screenshot-at: frames count from 1, got " + std::to_string(f));
-      last = std::max(last, f);
+    for (auto fr : o.screenshot_at) {
+      if (fr < 1) throw std::runtime_error("--screenshot-at: frames count from 1, got " + std::to_string(fr));
+      last = std::max(last, fr);
     }
     if (o.frames == 0) o.frames = last;
   } else if (!o.screenshot.empty() && o.frames <= 0) {
     throw std::runtime_error("--screenshot: needs --frames N (or --screenshot-at LIST)");
-  }
-  if (o.run.checkpoint.empty() && o.run.field.is_null()) {
-    auto err = nf::viewer::check_method_arch(o.run.method, o.run.arch);
-    if (!err.empty()) throw std::runtime_error("--method/--arch: " + err);
-  }
-  if (!o.compare.empty()) {
-    auto err = nf::viewer::check_method_arch(o.compare, o.run.arch);
-    if (!err.empty()) throw std::runtime_error("--compare: " + err);
   }
   if (o.steps_per_frame < 1) throw std::runtime_error("--steps-per-frame: must be >= 1");
   return -1;
@@ -125,8 +243,6 @@ int run_viewer(ViewerOptions opts) {
   // Fail early and clearly when the shaders are missing (before opening any window).
   nf::viewer::read_shader_file(opts.shaders, "fullscreen.vert");
   nf::viewer::read_shader_file(opts.shaders, "colormap.frag");
-  auto target = std::make_shared<const nf::viewer::TargetImage>(
-      nf::viewer::load_target(opts.image, opts.zone_plate, opts.downscale));
 
   glfwSetErrorCallback(glfw_error);
   if (!glfwInit()) throw std::runtime_error("cannot initialise GLFW (no display? run under xvfb-run for headless use)");
@@ -182,7 +298,7 @@ int run_viewer(ViewerOptions opts) {
 
   int code = 0;
   {
-    nf::viewer::ViewerApp app(opts, target);
+    nf::viewer::ViewerApp app(opts);
     auto next = std::chrono::steady_clock::now();
     while (!glfwWindowShouldClose(window) && !app.done()) {
       glfwPollEvents();
@@ -235,7 +351,9 @@ int main(int argc, char** argv) {
     nf::viewer::set_torch_threads(threads);
     return run_viewer(std::move(opts));
   } catch (const std::exception& e) {
-    std::cerr << "normfield-viewer: error: " << e.what() << "\n";
+    std::string msg = e.what();  // c10::Error appends a backtrace after the first line
+    if (msg.find('\n') != std::string::npos) msg = msg.substr(0, msg.find('\n'));
+    std::cerr << "normfield-viewer: error: " << msg << "\n";
     return 1;
   }
 }

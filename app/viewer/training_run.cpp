@@ -1,5 +1,4 @@
 #include "app/viewer/training_run.h"
-#include "app/viewer/spectrum_window.h"
 
 #include <ATen/ATen.h>
 #include <ATen/Parallel.h>
@@ -12,11 +11,10 @@
 #include <deque>
 
 #include "datasets/image_io.h"
-#include "datasets/image_metrics.h"
-#include "datasets/test_images.h"
 #include "fields/registry.h"
 #include "tasks/checkpoint.h"
-#include "tasks/image_task.h"
+#include "tasks/preview.h"
+#include "tasks/task_registry.h"
 #include "tasks/trainer.h"
 
 namespace nf::viewer {
@@ -31,13 +29,6 @@ std::mutex& init_mutex() {
   return m;
 }
 
-std::vector<float> to_vector(const at::Tensor& t) {
-  auto c = t.to(at::kCPU, at::kFloat).contiguous();
-  std::vector<float> v(static_cast<size_t>(c.numel()));
-  std::memcpy(v.data(), c.data_ptr<float>(), v.size() * sizeof(float));
-  return v;
-}
-
 // Means of consecutive chunks of `stride` entries of h (the last chunk may be partial).
 std::vector<float> downsample(const std::vector<float>& h, int64_t stride) {
   std::vector<float> out;
@@ -50,43 +41,30 @@ std::vector<float> downsample(const std::vector<float>& h, int64_t stride) {
   return out;
 }
 
-}  // namespace
-
-at::Tensor tukey_window(int64_t n, double alpha) {
-  auto opt = at::TensorOptions().dtype(at::kDouble);
-  if (n < 3) return at::ones({n}, opt);
-  auto x = at::arange(n, opt).div(static_cast<double>(n - 1));  // [0, 1]
-  auto edge = at::minimum(x, 1.0 - x);                          // distance to the nearer end
-  auto taper = 0.5 * (1.0 - at::cos(2.0 * 3.141592653589793 * edge / alpha));
-  return at::where(edge < alpha / 2, taper, at::ones_like(x));
+ImageBuf to_buf(const std::string& name, const PreviewImage& im) {
+  ImageBuf b;
+  b.name = name;
+  b.kind = im.kind;
+  auto c = im.pixels.to(at::kCPU, at::kFloat).contiguous();
+  b.height = c.size(0);
+  b.width = c.size(1);
+  b.channels = c.dim() == 3 ? c.size(2) : 1;
+  b.data.resize(static_cast<size_t>(c.numel()));
+  std::memcpy(b.data.data(), c.data_ptr<float>(), b.data.size() * sizeof(float));
+  return b;
 }
 
-TargetImage load_target(const std::string& path, int64_t zone_plate_size, int64_t downscale) {
-  at::Tensor px;
-  TargetImage t;
-  if (path.empty()) {
-    if (zone_plate_size < 2)
-      throw std::runtime_error("--zone-plate: size must be >= 2, got " + std::to_string(zone_plate_size));
-    px = zone_plate(zone_plate_size, 3);
-    t.source = "zone-plate:" + std::to_string(zone_plate_size);
-  } else {
-    auto img = load_image(path);
-    px = img.channels == 3 ? img.pixels : to_rgb(img.pixels);
-    t.source = path;
-  }
-  if (downscale > 1) {
-    if (px.size(0) < downscale || px.size(1) < downscale)
-      throw std::runtime_error(t.source + ": --downscale " + std::to_string(downscale) + " is larger than the image");
-    px = at::avg_pool2d(px.permute({2, 0, 1}).unsqueeze(0), {downscale, downscale}).squeeze(0).permute({1, 2, 0});
-  }
-  t.height = px.size(0);
-  t.width = px.size(1);
-  t.rgb = to_vector(px);
-  return t;
+}  // namespace
+
+const ImageBuf* Snapshot::image(const std::string& name) const {
+  for (const auto& i : images)
+    if (i.name == name) return &i;
+  return nullptr;
 }
 
 std::string RunSpec::label() const {
   if (!checkpoint.empty()) return "checkpoint " + checkpoint.substr(checkpoint.find_last_of('/') + 1);
+  if (!name.empty()) return name;
   if (!field.is_null())
     return "config " + field.value("type", std::string("?")) + " " + field.value("norm", std::string(""));
   return method + " " + arch;
@@ -116,36 +94,162 @@ void write_rgb8_png(const std::string& path, const std::vector<uint8_t>& rgb, in
 // ------------------------------------------------------------------ training-thread state
 struct TrainingRun::State {
   RunSpec spec;
-  at::Tensor image;  // [H, W, 3] target
-  std::unique_ptr<ImageTask> task;
+  nlohmann::json task_cfg;  // config of the built task (a restart with the same one keeps it)
+  std::unique_ptr<Task> task;
   Field field;
   std::unique_ptr<Trainer> trainer;         // holds a reference to *task: reset before task
+  bool has_camera = false;
   double lr = 0;                            // the lr set for the next steps
   double last_lr = 0;                       // the lr the last step used (from its LogRecord)
   int64_t first_step = 0;                   // trainer step when the curves start (checkpoint resume)
   std::vector<float> loss_hist, psnr_hist;  // one entry per step
-  at::Tensor recon;                         // [H, W, 3] clamped, from the last publish
+  std::vector<std::pair<int64_t, float>> heldout;
+  int64_t last_heldout_step = -1;
   bool failed = false;
   std::string status;
   std::deque<std::tuple<Clock::time_point, int64_t, double>> rate;  // (wall, step, trainer seconds)
   double train_its = 0, wall_its = 0;
+  // The last preview: its images, the view request and step it answers, its scale and cost.
+  std::vector<ImageBuf> images;
+  std::map<std::string, double> scalars;
+  int64_t view_id = -1, view_step = -1;
+  double view_scale = 0, view_ms = 0;
+  double cost_per_px = 0;  // preview seconds per pixel (running mean)
   int64_t step() const { return trainer ? trainer->step() : 0; }
 };
 
 namespace {
 
-void build(TrainingRun::State& s, const RunSpec& spec, const std::string& source);
+void build(TrainingRun::State& s, const RunSpec& spec) {
+  s.trainer.reset();
+  s.field.reset();
+  s.failed = false;
+  s.loss_hist.clear();
+  s.psnr_hist.clear();
+  s.heldout.clear();
+  s.last_heldout_step = -1;
+  s.rate.clear();
+  s.train_its = s.wall_its = 0;
+  s.images.clear();
+  s.scalars.clear();
+  s.view_id = s.view_step = -1;
+  s.view_scale = 0;
+  s.spec = spec;
+  CheckpointMeta meta;
+  if (!spec.checkpoint.empty()) meta = read_checkpoint_meta(spec.checkpoint);
+  nlohmann::json tcfg = spec.task;
+  if (tcfg.is_null()) {
+    if (spec.checkpoint.empty()) throw std::runtime_error("no task: give a task config or a checkpoint");
+    tcfg = task_config_from_stored(meta.task_config, spec.checkpoint + ": task config");
+  }
+  if (!s.task || tcfg != s.task_cfg) {
+    s.task.reset();
+    s.task = make_task(tcfg, c10::kCPU);
+    s.task_cfg = tcfg;
+  }
+  const std::string task_name = tcfg["task"];
+  const auto& entry = TaskRegistry::global().get(task_name);
+  std::pair<int64_t, int64_t> dims{0, 0};
+  if (entry.field_dims) dims = entry.field_dims(*s.task);
+  nlohmann::json fcfg;
+  if (!spec.checkpoint.empty()) {
+    fcfg = meta.field_config;
+  } else if (!spec.field.is_null()) {
+    fcfg = spec.field;
+    if (entry.field_dims) {
+      fcfg["in_dim"] = dims.first;
+      fcfg["out_dim"] = dims.second;
+    }
+  } else {
+    if (!entry.field_dims) throw std::runtime_error("task " + task_name + " needs a field config (--config)");
+    auto [layers, width] = parse_arch(spec.arch);
+    fcfg = method_config(spec.method, dims.first, dims.second, layers, width);
+  }
+  {
+    std::lock_guard<std::mutex> lk(init_mutex());
+    at::manual_seed(spec.seed);
+    s.field = make_field(fcfg);
+  }
+  if (entry.field_dims && (s.field->in_dim() != dims.first || s.field->out_dim() != dims.second))
+    throw std::runtime_error(spec.label() + ": field maps " + std::to_string(s.field->in_dim()) + " -> " +
+                             std::to_string(s.field->out_dim()) + " values, task " + task_name + " needs " +
+                             std::to_string(dims.first) + " -> " + std::to_string(dims.second));
+  s.task->check_field(*s.field);
+  double lr = spec.lr;
+  if (!(lr > 0) && !spec.checkpoint.empty() && meta.train_config.contains("lr"))
+    lr = meta.train_config["lr"].value("lr", -1.0);
+  lr = resolve_lr(lr, *s.field);
+  TrainOptions o;
+  o.iters = int64_t(1) << 40;  // open-ended; the schedule is constant
+  o.lr = lr_schedule_from_string("constant", lr, -1);
+  o.progress = false;
+  o.label = "viewer " + spec.label();
+  s.trainer = std::make_unique<Trainer>(s.field, *s.task, o);
+  if (!spec.checkpoint.empty()) s.trainer->load(spec.checkpoint);
+  s.lr = lr;
+  s.first_step = s.trainer->step();
+  s.has_camera = s.task->preview_info().has_camera;
+  auto* st = &s;
+  s.trainer->on_step = [st](const LogRecord& r) {
+    st->loss_hist.push_back(static_cast<float>(r.loss));
+    st->last_lr = r.lr;
+    auto it = r.metrics.find("psnr");
+    st->psnr_hist.push_back(static_cast<float>(it == r.metrics.end() ? 0.0 : it->second));
+  };
+  s.status = spec.checkpoint.empty() ? "started " + spec.label()
+                                     : "loaded " + spec.checkpoint + " at step " + std::to_string(s.first_step);
+}
+
+// Renders the task's preview for `view` at `scale` (training thread).
+void render_preview(TrainingRun::State& s, const ViewRequest& view, double scale, bool heldout) {
+  PreviewRequest r;
+  r.use_camera = view.use_camera && s.has_camera;
+  r.camera = view.camera;
+  r.dataset_view = view.dataset_view;
+  r.scale = scale;
+  r.heldout = heldout;
+  r.step = s.step();
+  const auto t0 = Clock::now();
+  Preview p = s.task->preview(*s.field, r);
+  const double dt = std::chrono::duration<double>(Clock::now() - t0).count();
+  s.images.clear();
+  for (const auto& [name, im] : p.images) s.images.push_back(to_buf(name, im));
+  s.scalars = p.scalars;
+  s.view_id = view.id;
+  s.view_step = s.step();
+  s.view_scale = scale;
+  s.view_ms = dt * 1000;
+  auto it = p.scalars.find("heldout_psnr");
+  if (heldout && it != p.scalars.end()) {
+    s.heldout.emplace_back(s.step(), static_cast<float>(it->second));
+    s.last_heldout_step = s.step();
+  }
+  if (!heldout && !s.images.empty()) {  // the held-out render would skew the per-pixel cost
+    const double px = static_cast<double>(s.images[0].width * s.images[0].height);
+    const double c = dt / std::max(px, 1.0);
+    s.cost_per_px = s.cost_per_px > 0 ? 0.6 * s.cost_per_px + 0.4 * c : c;
+  }
+}
+
+// The resolution factor whose preview takes about budget_s seconds.
+double scale_for(const TrainingRun::State& s, const ViewRequest& view, const RenderBudget& b, double budget_s) {
+  if (view.camera.width <= 0 || view.camera.height <= 0) return std::min(0.25, b.max_scale);  // no camera yet
+  const double W = view.camera.width, H = view.camera.height;
+  const double min_scale = std::min(1.0, 8.0 / std::min(W, H));
+  if (!(s.cost_per_px > 0)) return std::clamp(0.25, min_scale, b.max_scale);
+  const double scale = std::sqrt(budget_s / (s.cost_per_px * W * H));
+  return std::clamp(scale, min_scale, std::max(min_scale, b.max_scale));
+}
 
 }  // namespace
 
-TrainingRun::TrainingRun(std::shared_ptr<const TargetImage> target, RunSpec spec, bool paused, int64_t steps_per_slice)
-    : target_(std::move(target)), spec_ui_(std::move(spec)) {
+TrainingRun::TrainingRun(RunSpec spec, bool paused, int64_t steps_per_slice, RenderBudget budget)
+    : spec_ui_(std::move(spec)) {
   paused_ = paused;
   steps_per_slice_ = std::max<int64_t>(1, steps_per_slice);
+  render_ = budget;
   published_.label = spec_ui_.label();
   published_.status = "starting";
-  published_.height = target_->height;
-  published_.width = target_->width;
   thread_ = std::thread([this] { thread_main(); });
 }
 
@@ -165,6 +269,11 @@ bool TrainingRun::latest(Snapshot& out) const {
   return true;
 }
 
+PreviewInfo TrainingRun::info() const {
+  std::lock_guard<std::mutex> lk(mu_);
+  return info_;
+}
+
 int64_t TrainingRun::published_step() const {
   std::lock_guard<std::mutex> lk(mu_);
   return published_.step;
@@ -182,6 +291,15 @@ bool TrainingRun::wait_for_step(int64_t target, double timeout_s) const {
     if (quit_) return true;
     if (published_.version == 0) return false;
     return published_.step >= target || published_.failed || (paused_ && budget_ == 0 && commands_.empty());
+  });
+}
+
+bool TrainingRun::wait_for_view(int64_t id, int64_t step, double timeout_s) const {
+  std::unique_lock<std::mutex> lk(mu_);
+  return cv_pub_.wait_for(lk, std::chrono::duration<double>(timeout_s), [&] {
+    if (quit_ || published_.failed) return true;
+    return published_.version > 0 && published_.ready && published_.view_id >= id && published_.step >= step &&
+           !published_.images.empty();
   });
 }
 
@@ -219,6 +337,22 @@ void TrainingRun::set_steps_per_slice(int64_t n) {
   cv_.notify_all();
 }
 
+void TrainingRun::set_view(const ViewRequest& view) {
+  {
+    std::lock_guard<std::mutex> lk(mu_);
+    view_ = view;
+  }
+  cv_.notify_all();
+}
+
+void TrainingRun::set_budget(const RenderBudget& budget) {
+  {
+    std::lock_guard<std::mutex> lk(mu_);
+    render_ = budget;
+  }
+  cv_.notify_all();
+}
+
 void TrainingRun::set_lr(double lr) {
   post([lr](State& s) {
     if (!s.trainer || !(lr > 0)) return;
@@ -236,7 +370,12 @@ void TrainingRun::restart(RunSpec spec) {
     std::lock_guard<std::mutex> lk(mu_);
     budget_ = 0;  // steps granted before the restart were for the old field
   }
-  post([this, spec](State& s) { build(s, spec, target_->source); });
+  post([this, spec](State& s) {
+    build(s, spec);
+    auto info = s.task->preview_info();
+    std::lock_guard<std::mutex> lk(mu_);
+    info_ = std::move(info);
+  });
 }
 
 void TrainingRun::save_checkpoint(std::string path) {
@@ -249,123 +388,77 @@ void TrainingRun::save_checkpoint(std::string path) {
 
 void TrainingRun::export_png(std::string path) {
   post([path](State& s) {
-    if (!s.recon.defined()) throw std::runtime_error("no reconstruction yet");
-    write_png(path, s.recon);
-    s.status = "wrote " + path;
+    for (const auto& im : s.images) {
+      if (im.kind != "rgb" || im.name == "truth") continue;
+      auto t = at::from_blob(const_cast<float*>(im.data.data()), {im.height, im.width, im.channels}, at::kFloat);
+      write_png(path, t.clamp(0, 1));
+      s.status = "wrote " + path;
+      return;
+    }
+    throw std::runtime_error("no RGB preview yet");
   });
 }
 
-namespace {
-
-void build(TrainingRun::State& s, const RunSpec& spec, const std::string& source) {
-  s.trainer.reset();
-  s.task.reset();
-  s.field.reset();
-  s.failed = false;
-  s.loss_hist.clear();
-  s.psnr_hist.clear();
-  s.rate.clear();
-  s.train_its = s.wall_its = 0;
-  s.spec = spec;
-  nlohmann::json fcfg;
-  CheckpointMeta meta;
-  if (!spec.checkpoint.empty()) {
-    meta = read_checkpoint_meta(spec.checkpoint);
-    fcfg = meta.field_config;
-  } else if (!spec.field.is_null()) {
-    fcfg = spec.field;
-    fcfg["in_dim"] = 2;
-    fcfg["out_dim"] = 3;
-  } else {
-    auto [layers, width] = parse_arch(spec.arch);
-    fcfg = method_config(spec.method, 2, 3, layers, width);
-  }
-  {
-    std::lock_guard<std::mutex> lk(init_mutex());
-    at::manual_seed(spec.seed);
-    s.field = make_field(fcfg);
-  }
-  if (s.field->in_dim() != 2 || s.field->out_dim() != 3)
-    throw std::runtime_error(spec.label() + ": field maps " + std::to_string(s.field->in_dim()) + " -> " +
-                             std::to_string(s.field->out_dim()) + " values, the viewer needs 2 -> 3 (RGB)");
-  double lr = spec.lr;
-  if (!(lr > 0) && !spec.checkpoint.empty() && meta.train_config.contains("lr"))
-    lr = meta.train_config["lr"].value("lr", -1.0);
-  if (!(lr > 0)) lr = s.field->norm_layers().empty() ? 2e-4 : 1e-2;
-  TrainOptions o;
-  o.iters = int64_t(1) << 40;  // open-ended; the schedule is constant
-  o.lr = lr_schedule_from_string("constant", lr, -1);
-  o.progress = false;
-  o.label = "viewer " + spec.label();
-  ImageTaskOptions topts;
-  topts.coords = spec.coords;
-  topts.batch = spec.batch;
-  topts.seed = spec.seed;
-  s.task = std::make_unique<ImageTask>(s.image, topts, source);
-  s.trainer = std::make_unique<Trainer>(s.field, *s.task, o);
-  if (!spec.checkpoint.empty()) s.trainer->load(spec.checkpoint);
-  s.lr = lr;
-  s.first_step = s.trainer->step();
-  auto* st = &s;
-  s.trainer->on_step = [st](const LogRecord& r) {
-    st->loss_hist.push_back(static_cast<float>(r.loss));
-    st->last_lr = r.lr;
-    auto it = r.metrics.find("psnr");
-    st->psnr_hist.push_back(static_cast<float>(it == r.metrics.end() ? 0.0 : it->second));
-  };
-  s.status = spec.checkpoint.empty() ? "started " + spec.label()
-                                     : "loaded " + spec.checkpoint + " at step " + std::to_string(s.first_step);
-}
-
-// The views and numbers of a snapshot (training thread).
-void fill_snapshot(TrainingRun::State& s, Snapshot& snap) {
-  c10::NoGradGuard no_grad;
-  const int64_t H = snap.height, W = snap.width;
-  auto pred = s.task->reconstruct(*s.field).to(at::kCPU, at::kFloat);  // [H, W, 3]
-  s.recon = pred.clamp(0, 1).contiguous();
-  auto diff = s.recon - s.image;  // [H, W, 3]
-  // Per-channel spectra (averaging the signed error over channels first would cancel e.g. the
-  // zone plate's phase-shifted channels), power averaged over channels. A Tukey window (cosine
-  // taper over the outer 12.5% of each side) keeps the non-periodic image borders from smearing a
-  // bright cross over the spectrum; dividing by sum(w^2) keeps the mean power = windowed MSE.
-  auto e = diff.to(at::kDouble).permute({2, 0, 1});                        // [3, H, W]
-  auto win = tukey_window(H).unsqueeze(1) * tukey_window(W).unsqueeze(0);  // [H, W]
-  auto power = at::fft_fft2(e * win).abs().pow(2).mean(0).div(win.pow(2).sum().item<double>());
-  auto db = at::fft_fftshift(power.add(1e-20).log10().mul(10.0));  // [H, W]
-  snap.recon = to_vector(s.recon);
-  snap.error = to_vector(diff.abs().mean(2));
-  snap.spectrum = to_vector(db);
-  snap.psnr = psnr(s.recon, s.image);
-  snap.step = s.step();
-  snap.lr = s.loss_hist.empty() ? s.lr : s.last_lr;
-  snap.params = s.field->num_parameters();
-  snap.loss = s.loss_hist.empty() ? 0.0 : s.loss_hist.back();
-  const int64_t n = static_cast<int64_t>(s.loss_hist.size());
-  snap.curve_stride = std::max<int64_t>(1, (n + 999) / 1000);
-  snap.loss_curve = downsample(s.loss_hist, snap.curve_stride);
-  snap.psnr_curve = downsample(s.psnr_hist, snap.curve_stride);
-  snap.curve_first_step = s.first_step;
-  snap.train_its = s.train_its;
-  snap.wall_its = s.wall_its;
-}
-
-}  // namespace
-
-void TrainingRun::publish(State& s, const std::string& status, int64_t consumed, int64_t commands_done) {
+void TrainingRun::publish(State& s, int64_t consumed, int64_t commands_done, bool render, double slice_s) {
   Snapshot snap;
-  snap.height = target_->height;
-  snap.width = target_->width;
   snap.label = s.spec.label();
-  snap.status = status;
   snap.failed = s.failed;
   if (s.trainer) {
-    snap.step = s.step();
-    try {
-      fill_snapshot(s, snap);
-    } catch (const std::exception& e) {
-      snap.status = std::string("snapshot failed: ") + e.what();
+    ViewRequest view;
+    RenderBudget b;
+    {
+      std::lock_guard<std::mutex> lk(mu_);
+      view = view_;
+      b = render_;
     }
+    if (render) {
+      double scale = 1;
+      if (s.has_camera) {
+        if (b.fixed_scale > 0)
+          scale = b.fixed_scale;
+        else if (slice_s > 0)  // training: the preview's share of the time
+          scale = scale_for(s, view, b, slice_s * (1 - b.train_share) / std::max(b.train_share, 0.02));
+        else if (view.id != s.view_id || s.view_step != s.step())
+          scale = scale_for(s, view, b, b.frame_s);
+        else  // still: refine
+          scale = std::min(b.max_scale, std::max(s.view_scale * 2, 0.0));
+      }
+      const bool heldout = s.step() != s.last_heldout_step &&
+                           (s.spec.heldout_every <= 0 || s.last_heldout_step < 0 ||
+                            s.step() - s.last_heldout_step >= s.spec.heldout_every);
+      try {
+        c10::NoGradGuard no_grad;
+        render_preview(s, view, scale, heldout);
+      } catch (const std::exception& e) {
+        s.status = std::string("preview failed: ") + e.what();
+        s.view_id = view.id;  // do not retry the same request forever
+        s.view_step = s.step();
+        s.view_scale = b.max_scale;
+      }
+    }
+    snap.step = s.step();
+    snap.images = s.images;
+    snap.scalars = s.scalars;
+    snap.view_id = s.view_id;
+    snap.view_scale = s.view_scale;
+    snap.view_ms = s.view_ms;
+    snap.heldout = s.heldout;
+    snap.lr = s.loss_hist.empty() ? s.lr : s.last_lr;
+    snap.params = s.field->num_parameters();
+    snap.loss = s.loss_hist.empty() ? 0.0 : s.loss_hist.back();
+    auto it = s.scalars.find("psnr");
+    snap.psnr = it != s.scalars.end() ? it->second : (s.psnr_hist.empty() ? 0.0 : s.psnr_hist.back());
+    const int64_t n = static_cast<int64_t>(s.loss_hist.size());
+    snap.curve_stride = std::max<int64_t>(1, (n + 999) / 1000);
+    snap.loss_curve = downsample(s.loss_hist, snap.curve_stride);
+    snap.psnr_curve = downsample(s.psnr_hist, snap.curve_stride);
+    snap.curve_first_step = s.first_step;
+    snap.train_its = s.train_its;
+    snap.wall_its = s.wall_its;
+    snap.ready = true;
+    snap.task = s.task_cfg.value("task", std::string());
   }
+  snap.status = s.status;
   std::lock_guard<std::mutex> lk(mu_);  // budget and snapshot change together (wait_for_step)
   if (paused_) budget_ = std::max<int64_t>(0, budget_ - consumed);
   done_ = std::max(done_, commands_done);
@@ -379,23 +472,35 @@ void TrainingRun::thread_main() {
   at::init_num_threads();  // the intra-op thread count set with --threads also for this thread
   State s;
   s.spec = spec_ui_;
-  s.image =
-      at::from_blob(const_cast<float*>(target_->rgb.data()), {target_->height, target_->width, 3}, at::kFloat).clone();
   try {
-    build(s, spec_ui_, target_->source);
+    build(s, spec_ui_);
+    auto info = s.task->preview_info();
+    std::lock_guard<std::mutex> lk(mu_);
+    info_ = std::move(info);
   } catch (const std::exception& e) {
     s.failed = true;
-    s.status = std::string("cannot start: ") + e.what();
+    std::string msg = e.what();
+    if (msg.find('\n') != std::string::npos) msg = msg.substr(0, msg.find('\n'));
+    s.status = "cannot start: " + msg;
     s.trainer.reset();
   }
-  publish(s, s.status, 0, 0);
+  publish(s, 0, 0, /*render=*/true, 0);
+  // Whether the thread owes the UI a preview without training: a new view, or refinement.
+  auto view_pending = [&] {  // (mu_ held)
+    if (!s.trainer || s.failed || !s.has_camera) return false;
+    if (view_.id != s.view_id) return true;
+    if (render_.fixed_scale > 0) return s.view_step != s.step();
+    return !view_.moving && s.view_scale < render_.max_scale - 1e-9 && (paused_ && budget_ == 0);
+  };
   while (true) {
     std::vector<std::function<void(State&)>> cmds;
     int64_t taken = 0;
+    bool view_due = false;
     {
       std::unique_lock<std::mutex> lk(mu_);
-      cv_.wait(lk,
-               [&] { return quit_ || !commands_.empty() || (!s.failed && s.trainer && (!paused_ || budget_ > 0)); });
+      cv_.wait(lk, [&] {
+        return quit_ || !commands_.empty() || (!s.failed && s.trainer && (!paused_ || budget_ > 0)) || view_pending();
+      });
       if (quit_ && commands_.empty()) return;
       cmds.swap(commands_);
       taken = posted_;
@@ -426,8 +531,11 @@ void TrainingRun::thread_main() {
           s.status = "paused at step " + std::to_string(s.step() + n) + " (--iters)";
         }
       }
+      view_due = view_pending();
     }
+    double slice_s = 0;
     if (n > 0) {
+      const auto t0 = Clock::now();
       try {
         s.trainer->run_steps(n);
       } catch (const std::exception& e) {  // TrainingDiverged and anything else: stop this run
@@ -435,13 +543,14 @@ void TrainingRun::thread_main() {
         s.status = e.what();
       }
       const auto now = Clock::now();
+      slice_s = std::chrono::duration<double>(now - t0).count();
       const double secs = s.trainer->history().empty() ? 0.0 : s.trainer->history().back().seconds;
       s.rate.emplace_back(now, s.step(), secs);
       while (s.rate.size() > 2 && std::chrono::duration<double>(now - std::get<0>(s.rate.front())).count() > 2.0)
         s.rate.pop_front();
       if (s.rate.size() >= 2) {
-        const auto& [t0, k0, c0] = s.rate.front();
-        const double dt = std::chrono::duration<double>(now - t0).count();
+        const auto& [t0r, k0, c0] = s.rate.front();
+        const double dt = std::chrono::duration<double>(now - t0r).count();
         const double dk = static_cast<double>(s.step() - k0);
         s.wall_its = dt > 0 ? dk / dt : 0.0;
         s.train_its = secs > c0 ? dk / (secs - c0) : 0.0;
@@ -449,7 +558,7 @@ void TrainingRun::thread_main() {
         s.train_its = static_cast<double>(s.trainer->history().size()) / secs;
       }
     }
-    if (n > 0 || had_commands) publish(s, s.status, n, taken);
+    if (n > 0 || had_commands || view_due) publish(s, n, taken, /*render=*/!s.failed, slice_s);
   }
 }
 

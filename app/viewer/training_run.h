@@ -1,13 +1,22 @@
 #pragma once
-// One live image-fitting run for normfield-viewer: an ImageTask + Trainer stepped on its own thread in
-// small slices (Trainer::run_steps). After every slice the thread publishes a Snapshot (plain copies:
-// reconstruction, error map, error spectrum, curves, metrics) under a mutex; the UI thread only ever
-// copies the latest snapshot and posts commands (pause, step, lr, restart, save, export), which the
-// training thread executes between slices. So training never blocks the UI, and the UI never sees
-// half-updated weights. This header holds no torch types (the GL/ImGui code includes it).
+// One live training run for normfield-viewer, of any task in the task registry (tasks/task_registry.h):
+// a Task + field + Trainer stepped on its own thread in small slices (Trainer::run_steps). After a
+// slice (or a new view request) the thread renders the task's preview (Task::preview: named images
+// and scalars) and publishes a Snapshot (plain copies) under a mutex; the UI thread only copies the
+// latest snapshot and posts commands (pause, step, lr, restart, save, export) and view requests
+// (camera, render mode), which the thread executes between slices. So training never blocks the UI,
+// the UI never sees half-updated weights, and nothing task-specific lives here.
+//
+// Dynamic resolution (tasks with a camera, e.g. NeRF): a preview costs about c seconds per pixel
+// (measured, running mean). While training, a preview gets (1 - share) / share of the slice's time;
+// while the camera moves, the target frame time; the resolution follows (scale = sqrt(budget / (c W H))).
+// When the camera and the weights are still, each further preview doubles the scale up to max_scale
+// (progressive refinement). In lockstep mode the scale is fixed.
+// This header holds no torch types (the GL/ImGui code includes it).
 #include <condition_variable>
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <nlohmann/json.hpp>
@@ -15,70 +24,91 @@
 #include <thread>
 #include <vector>
 
+#include "tasks/preview_info.h"
+
 namespace nf::viewer {
 
-// The image being fitted, as plain floats.
-struct TargetImage {
-  int64_t height = 0, width = 0;
-  std::vector<float> rgb;  // [H, W, 3] in [0, 1], row-major
-  std::string source;      // file path or "zone-plate:<N>"
-};
-
-// Loads `path` (PNG/JPEG, converted to RGB), or the built-in zone plate when path is empty.
-// downscale > 1 averages downscale x downscale blocks first. Throws std::runtime_error naming the file.
-TargetImage load_target(const std::string& path, int64_t zone_plate_size, int64_t downscale);
-
 struct RunSpec {
+  nlohmann::json task;        // task config for make_task; null: the checkpoint's
+  nlohmann::json field;       // field config (coordinate tasks: in/out dims are set); null: method + arch
   std::string method = "relu+cn";
   std::string arch = "4x64";
-  nlohmann::json field;  // explicit field config (a --config "field" object); null: method + arch
-  double lr = -1;        // < 0: the paper's default (1e-2 with a norm layer, 2e-4 without)
-  uint64_t seed = 0;     // weight initialisation (and minibatch sampling)
-  std::string coords = "reference";
-  int64_t batch = 0;          // pixels per step, 0: the full image (paper)
+  double lr = -1;             // <= 0: the checkpoint's, else the paper's rule (resolve_lr)
+  uint64_t seed = 0;          // weight initialisation (and minibatch sampling)
   std::string checkpoint;     // when set: field config, weights, Adam state and step come from it
   int64_t max_steps = 0;      // > 0: pause when the run reaches this step
-  std::string label() const;  // "relu+cn 4x64" (or the checkpoint/config name)
+  int64_t heldout_every = 0;  // > 0: held-out PSNR every n steps (0: at every preview)
+  std::string name;           // label, e.g. the config's name ("" : method + arch)
+  std::string label() const;  // "relu+cn 4x64", the name, or "checkpoint <file>"
 };
 
-// What the UI sees of a run: a consistent copy made by the training thread after a slice.
+// One named preview image as plain floats.
+struct ImageBuf {
+  std::string name, kind;  // kind: rgb, unit, error, db (tasks/preview.h)
+  int64_t width = 0, height = 0, channels = 0;
+  std::vector<float> data;  // [height, width, channels], row-major
+};
+
+// A view request from the UI (latest wins).
+struct ViewRequest {
+  int64_t id = 0;           // increases with every change
+  bool use_camera = false;  // tasks with a camera
+  PreviewCamera camera;     // full resolution
+  int dataset_view = -1;    // the camera is dataset camera k (error view)
+  bool moving = false;      // the user is moving the camera (dynamic resolution: cheap previews)
+};
+
+// Dynamic-resolution settings.
+struct RenderBudget {
+  double frame_s = 0.05;     // target preview time while the camera moves
+  double train_share = 0.7;  // share of the run thread's time for training while it trains
+  double max_scale = 1.0;    // progressive refinement stops here
+  double fixed_scale = 0;    // > 0: always this scale (lockstep, tests)
+};
+
+// What the UI sees of a run: a consistent copy made by the training thread.
 struct Snapshot {
   int64_t version = 0;  // increases with every publish
   int64_t step = 0;     // finished training steps
-  int64_t height = 0, width = 0;
-  std::vector<float> recon;     // [H, W, 3] reconstruction clamped to [0, 1]
-  std::vector<float> error;     // [H, W] |recon - target| averaged over channels
-  std::vector<float> spectrum;  // [H, W] error power spectrum in dB, fftshifted (DC at the centre):
-                                // 10*log10(mean_c |FFT2(e_c * w)|^2 / sum(w^2)), e_c the signed error
-                                // of channel c, w a Tukey window. Its mean over pixels in linear units
-                                // is the window-weighted MSE (Parseval), about -PSNR dB.
-  // Training loss and PSNR (dB): point i is the mean over steps (first, first + stride] with
+  std::vector<ImageBuf> images;  // the task's preview, in its order
+  std::map<std::string, double> scalars;
+  // Training loss and PSNR: point i is the mean over steps (first, first + stride] with
   // first = curve_first_step + i * curve_stride (the last point may cover fewer steps).
   std::vector<float> loss_curve, psnr_curve;
   int64_t curve_stride = 1, curve_first_step = 0;
-  double loss = 0, psnr = 0;           // last step's loss; PSNR of the clamped reconstruction
-  double train_its = 0, wall_its = 0;  // steps/s: trainer time only; wall clock incl. snapshots
+  std::vector<std::pair<int64_t, float>> heldout;  // (step, held-out PSNR)
+  double loss = 0, psnr = 0;           // last step's loss; the preview's psnr, else the last step's
+  double train_its = 0, wall_its = 0;  // steps/s: trainer time only; wall clock incl. previews
   double lr = 0;                       // of the last step (the set lr before the first step)
   int64_t params = 0;
+  int64_t view_id = 0;           // the view request the images answer
+  double view_scale = 1;         // their resolution factor
+  double view_ms = 0;            // their render time
   bool paused = false;
   bool failed = false;  // the run stopped (diverged or could not start); status says why
-  std::string label, status;
+  bool ready = false;   // the task and field are built (info() is valid)
+  std::string task, label, status;
+  const ImageBuf* image(const std::string& name) const;  // nullptr when absent
 };
 
 class TrainingRun {
  public:
-  // Starts the training thread: builds the field (publishing step 0), then trains. paused: start
-  // paused; steps_per_slice: steps between snapshots.
-  TrainingRun(std::shared_ptr<const TargetImage> target, RunSpec spec, bool paused, int64_t steps_per_slice);
+  // Starts the training thread: builds the task and field (publishing step 0), then trains.
+  // paused: start paused; steps_per_slice: steps between previews.
+  TrainingRun(RunSpec spec, bool paused, int64_t steps_per_slice, RenderBudget budget = {});
   ~TrainingRun();  // runs the pending commands (e.g. a save), stops after the slice, joins the thread
   TrainingRun(const TrainingRun&) = delete;
   TrainingRun& operator=(const TrainingRun&) = delete;
 
   // Copies the latest snapshot into out when it is newer than out.version; returns whether it did.
   bool latest(Snapshot& out) const;
+  // What the task's previews offer (valid once a snapshot with ready is published).
+  PreviewInfo info() const;
   // Waits until a snapshot with step >= target is published (or the run failed, or it is paused with
   // no steps left to run); the first snapshot always counts as not yet there. False on timeout.
   bool wait_for_step(int64_t target, double timeout_s) const;
+  // Waits until a snapshot answering view request id (or a later one) at step >= step is published.
+  bool wait_for_view(int64_t id, int64_t step, double timeout_s) const;
   int64_t published_step() const;
   // Waits until every command posted so far has run and its effect is published. False on timeout.
   bool flush(double timeout_s) const;
@@ -88,9 +118,11 @@ class TrainingRun {
   void step(int64_t n);  // runs n more steps (also while paused); returns at once
   void set_steps_per_slice(int64_t n);
   void set_lr(double lr);
-  void restart(RunSpec spec);                       // new field (fresh weights), step 0; drops granted steps
-  void save_checkpoint(std::string path);           // Trainer::save
-  void export_png(std::string path);                // the current reconstruction as an 8-bit PNG
+  void restart(RunSpec spec);              // new field (fresh weights), step 0; drops granted steps
+  void save_checkpoint(std::string path);  // Trainer::save
+  void export_png(std::string path);       // the first RGB preview image but the truth, 8-bit PNG
+  void set_view(const ViewRequest& view);  // latest wins
+  void set_budget(const RenderBudget& budget);
   const RunSpec& spec() const { return spec_ui_; }  // the last spec given (UI thread only)
 
   struct State;  // torch-side state, owned by the training thread (defined in training_run.cpp)
@@ -98,12 +130,11 @@ class TrainingRun {
  private:
   void thread_main();
   void post(std::function<void(State&)> cmd);
-  void publish(State& s, const std::string& status, int64_t consumed, int64_t commands_done);
+  void publish(State& s, int64_t consumed, int64_t commands_done, bool render, double slice_s);
 
-  std::shared_ptr<const TargetImage> target_;
   RunSpec spec_ui_;
   mutable std::mutex mu_;
-  mutable std::condition_variable cv_;      // commands / budget for the thread
+  mutable std::condition_variable cv_;      // commands / budget / views for the thread
   mutable std::condition_variable cv_pub_;  // publishes, for wait_for_step
   std::vector<std::function<void(State&)>> commands_;
   int64_t posted_ = 0, done_ = 0;  // commands posted / run and published (flush)
@@ -111,6 +142,9 @@ class TrainingRun {
   bool paused_ = false;
   int64_t budget_ = 0;  // steps to run while paused
   int64_t steps_per_slice_ = 10;
+  ViewRequest view_;
+  RenderBudget render_;
+  PreviewInfo info_;
   Snapshot published_;
   std::thread thread_;
 };

@@ -11,152 +11,32 @@
 #include <fstream>
 #include <iostream>
 
+#include "app/viewer/viewer_common.h"
+
 namespace nf::viewer {
-namespace {
 
-const ImU32 kRunColors[2] = {IM_COL32(90, 170, 255, 255), IM_COL32(255, 150, 60, 255)};
-const char* kRunNames[2] = {"A", "B"};
-const char* kMaps[3] = {"heat", "inferno", "gray"};
-
-ImTextureID tex_id(const Texture& t) { return reinterpret_cast<ImTextureID>(static_cast<intptr_t>(t.id())); }
-
-std::string file_tag(std::string s) {
-  for (auto& c : s)
-    if (c == ' ' || c == '/' || c == '\\' || c == ':') c = '_';
-  return s;
-}
-
-struct Series {
-  const Snapshot* snap;
-  const std::vector<float>* y;
-  ImU32 color;
-  std::string name;
-};
-
-// Curves of several runs on shared axes (x: training step). log_y plots log10 of the values.
-void plot_curves(const char* title, const std::vector<Series>& series, bool log_y, ImVec2 size) {
-  ImGui::PushID(title);
-  const ImVec2 p0 = ImGui::GetCursorScreenPos();
-  ImGui::InvisibleButton("plot", ImVec2(std::max(size.x, 32.0f), std::max(size.y, 32.0f)));
-  const bool hovered = ImGui::IsItemHovered();
-  const ImVec2 p1(p0.x + size.x, p0.y + size.y);
-  ImDrawList* dl = ImGui::GetWindowDrawList();
-  dl->AddRectFilled(p0, p1, ImGui::GetColorU32(ImGuiCol_FrameBg), 3.0f);
-  auto tr = [&](float v) { return log_y ? std::log10(std::max(v, 1e-12f)) : v; };
-  float ymin = FLT_MAX, ymax = -FLT_MAX;
-  double xmin = DBL_MAX, xmax = 0;
-  for (const auto& s : series) {
-    if (s.y->empty()) continue;
-    xmin = std::min(xmin, static_cast<double>(s.snap->curve_first_step));
-    xmax = std::max(xmax, static_cast<double>(s.snap->step));
-    for (float v : *s.y) {
-      if (!std::isfinite(v)) continue;
-      ymin = std::min(ymin, tr(v));
-      ymax = std::max(ymax, tr(v));
-    }
-  }
-  const float line = ImGui::GetTextLineHeight();
-  const ImU32 text_col = ImGui::GetColorU32(ImGuiCol_Text), dim_col = ImGui::GetColorU32(ImGuiCol_TextDisabled);
-  dl->AddText(ImVec2(p0.x + 6, p0.y + 3), text_col, title);
-  if (ymin > ymax || xmax <= xmin) {
-    dl->AddText(ImVec2(p0.x + 6, p0.y + 3 + line), dim_col, "no steps yet");
-    ImGui::PopID();
-    return;
-  }
-  if (ymax - ymin < 1e-6f) {
-    ymax += 0.5f;
-    ymin -= 0.5f;
-  }
-  const float pad = (ymax - ymin) * 0.06f;
-  ymin -= pad;
-  ymax += pad;
-  const ImVec2 in0(p0.x + 8, p0.y + line + 6), in1(p1.x - 8, p1.y - line - 4);
-  auto X = [&](double step) { return in0.x + static_cast<float>((step - xmin) / (xmax - xmin)) * (in1.x - in0.x); };
-  auto Y = [&](float v) { return in1.y - (v - ymin) / (ymax - ymin) * (in1.y - in0.y); };
-  dl->AddLine(ImVec2(in0.x, in1.y), ImVec2(in1.x, in1.y), dim_col);
-  char buf[64];
-  auto fmt_y = [&](float v) {
-    if (log_y)
-      std::snprintf(buf, sizeof buf, "%.2g", std::pow(10.0, static_cast<double>(v)));
-    else
-      std::snprintf(buf, sizeof buf, "%.1f", static_cast<double>(v));
-    return buf;
-  };
-  dl->AddText(ImVec2(in0.x, in0.y), dim_col, fmt_y(ymax - pad));
-  dl->AddText(ImVec2(in0.x, in1.y - line), dim_col, fmt_y(ymin + pad));
-  std::snprintf(buf, sizeof buf, "step %.0f", xmax);
-  dl->AddText(ImVec2(in1.x - ImGui::CalcTextSize(buf).x, in1.y + 2), dim_col, buf);
-  std::snprintf(buf, sizeof buf, "%.0f", xmin);
-  dl->AddText(ImVec2(in0.x, in1.y + 2), dim_col, buf);
-  // legend (top right)
-  float lx = p1.x - 6;
-  for (auto it = series.rbegin(); it != series.rend(); ++it) {
-    lx -= ImGui::CalcTextSize(it->name.c_str()).x;
-    dl->AddText(ImVec2(lx, p0.y + 3), it->color, it->name.c_str());
-    lx -= 12;
-  }
-  dl->PushClipRect(in0, ImVec2(in1.x + 1, in1.y + 1), true);
-  std::vector<ImVec2> pts;
-  for (const auto& s : series) {
-    pts.clear();
-    const auto& y = *s.y;
-    const int64_t stride = s.snap->curve_stride, first = s.snap->curve_first_step;
-    for (size_t i = 0; i < y.size(); ++i) {
-      const double step = std::min<double>(static_cast<double>(first + static_cast<int64_t>(i + 1) * stride),
-                                           static_cast<double>(s.snap->step));
-      if (std::isfinite(y[i])) pts.emplace_back(X(step), Y(tr(y[i])));
-    }
-    if (pts.size() == 1) pts.push_back(ImVec2(pts[0].x + 1, pts[0].y));
-    if (!pts.empty()) dl->AddPolyline(pts.data(), static_cast<int>(pts.size()), s.color, ImDrawFlags_None, 1.5f);
-  }
-  dl->PopClipRect();
-  if (hovered) {
-    const float mx = ImGui::GetIO().MousePos.x;
-    const double step = xmin + (xmax - xmin) * std::clamp((mx - in0.x) / (in1.x - in0.x), 0.0f, 1.0f);
-    dl->AddLine(ImVec2(mx, in0.y), ImVec2(mx, in1.y), dim_col);
-    ImGui::BeginTooltip();
-    ImGui::Text("step %.0f", step);
-    for (const auto& s : series) {
-      if (s.y->empty()) continue;
-      const auto i = std::clamp<int64_t>(
-          static_cast<int64_t>((step - static_cast<double>(s.snap->curve_first_step)) / s.snap->curve_stride), 0,
-          static_cast<int64_t>(s.y->size()) - 1);
-      ImGui::TextColored(ImGui::ColorConvertU32ToFloat4(s.color), "%s: %.4g", s.name.c_str(),
-                         static_cast<double>((*s.y)[static_cast<size_t>(i)]));
-    }
-    ImGui::EndTooltip();
-  }
-  ImGui::PopID();
-}
-
-}  // namespace
-
-ViewerApp::ViewerApp(ViewerOptions opts, std::shared_ptr<const TargetImage> target)
-    : opts_(std::move(opts)), target_(std::move(target)) {
+ViewerApp::ViewerApp(ViewerOptions opts) : opts_(std::move(opts)) {
   colormap_ = std::make_unique<ColormapPass>(opts_.shaders);
-  truth_.upload(target_->rgb.data(), static_cast<int>(target_->width), static_cast<int>(target_->height), 3);
   methods_ = method_list();
   paused_ = opts_.paused;
+  view_ = opts_.view;
+  frame_ms_ = static_cast<float>(opts_.budget.frame_s * 1000);
+  train_share_ = static_cast<float>(opts_.budget.train_share);
+  max_scale_ = static_cast<float>(opts_.budget.max_scale);
   steps_per_frame_ = static_cast<int>(std::clamp<int64_t>(opts_.steps_per_frame, 1, 100000));
-  std::string cmp = opts_.compare;
+  std::string cmp = opts_.compare_method;
   if (cmp.empty()) {  // a sensible partner for the toggle: relu+cn <-> relu
     const auto& m = opts_.run.method;
     cmp = m.find('+') != std::string::npos ? m.substr(0, m.find('+')) : m + "+cn";
   }
-  auto it = std::find(methods_.begin(), methods_.end(), cmp);
-  if (it == methods_.end()) methods_.push_back(cmp);
+  if (std::find(methods_.begin(), methods_.end(), cmp) == methods_.end()) methods_.push_back(cmp);
   compare_method_ = static_cast<int>(std::find(methods_.begin(), methods_.end(), cmp) - methods_.begin());
   runs_.push_back(std::make_unique<RunView>());
   start_run(*runs_[0], opts_.run);
-  if (!opts_.compare.empty()) {
+  if (opts_.compare) {
     compare_ = true;
-    RunSpec b = opts_.run;
-    b.method = opts_.compare;
-    b.field = nullptr;
-    b.checkpoint.clear();
-    b.lr = opts_.compare_lr;
     runs_.push_back(std::make_unique<RunView>());
-    start_run(*runs_[1], b);
+    start_run(*runs_[1], opts_.compare_run);
   }
 }
 
@@ -165,6 +45,8 @@ ViewerApp::~ViewerApp() { runs_.clear(); }  // joins the training threads before
 void ViewerApp::start_run(RunView& v, const RunSpec& spec) {
   v.run.reset();
   v.snap = Snapshot{};
+  v.tex.clear();
+  v.its.clear();
   v.lr = 0;
   v.ui_error.clear();
   auto it = std::find(methods_.begin(), methods_.end(), spec.method);
@@ -174,7 +56,29 @@ void ViewerApp::start_run(RunView& v, const RunSpec& spec) {
   }
   v.method_idx = static_cast<int>(it - methods_.begin());
   std::snprintf(v.arch.data(), v.arch.size(), "%s", spec.arch.c_str());
-  v.run = std::make_unique<TrainingRun>(target_, spec, paused_ || opts_.lockstep, steps_per_frame_);
+  RenderBudget b = opts_.budget;
+  b.frame_s = frame_ms_ / 1000.0;
+  b.train_share = train_share_;
+  b.max_scale = max_scale_;
+  v.run = std::make_unique<TrainingRun>(spec, paused_ || opts_.lockstep, steps_per_frame_, b);
+  if (info_ready_) send_view(false);
+}
+
+RunSpec ViewerApp::partner_spec() const {
+  if (opts_.compare_run.task.is_object() || !opts_.compare_run.field.is_null()) return opts_.compare_run;
+  RunSpec b = runs_[0]->run->spec();
+  b.checkpoint.clear();
+  if (!b.field.is_null() && b.field.value("type", std::string()) == "mipnerf") {  // NeRF: toggle the norm
+    const std::string norm = b.field.value("norm", std::string("none"));
+    b.field["norm"] = norm == "none" ? "cn" : "none";
+    b.name += norm == "none" ? " +cn" : " -" + norm;
+    return b;
+  }
+  b.method = methods_[static_cast<size_t>(compare_method_)];
+  b.field = nullptr;
+  b.name.clear();
+  b.lr = -1;
+  return b;
 }
 
 std::string ViewerApp::out_path(const std::string& name) const {
@@ -183,49 +87,109 @@ std::string ViewerApp::out_path(const std::string& name) const {
 
 void ViewerApp::lockstep_advance() {
   // Each frame runs exactly steps_per_frame steps on every run (on their threads, in parallel) and
-  // waits for the snapshots: the frame count then fixes the step count (tests, reproducible figures).
+  // waits for the snapshots (and the preview of the current camera): the frame count then fixes the
+  // step count and the picture (tests, reproducible figures).
   std::vector<int64_t> targets;
   for (auto& v : runs_) {
-    v->run->wait_for_step(0, 120.0);  // the first snapshot (field built)
+    v->run->wait_for_step(0, 300.0);  // the first snapshot (task and field built)
     const int64_t base = v->run->published_step();
     if (!paused_) v->run->step(steps_per_frame_);
     targets.push_back(base + (paused_ ? 0 : steps_per_frame_));
   }
-  for (size_t i = 0; i < runs_.size(); ++i)
+  for (size_t i = 0; i < runs_.size(); ++i) {
     if (!runs_[i]->run->wait_for_step(targets[i], 300.0))
       std::cerr << "normfield-viewer: warning: run " << kRunNames[i] << " did not reach step " << targets[i]
                 << " within 300 s\n";
+    if (has_camera() && !runs_[i]->run->wait_for_view(view_id_, targets[i], 300.0))
+      std::cerr << "normfield-viewer: warning: run " << kRunNames[i] << " did not render view " << view_id_ << "\n";
+  }
 }
 
 void ViewerApp::upload_and_colormap() {
   for (auto& vp : runs_) {
     auto& v = *vp;
-    if (v.run->latest(v.snap) && v.snap.height > 0 && !v.snap.recon.empty()) {
-      const int w = static_cast<int>(v.snap.width), h = static_cast<int>(v.snap.height);
-      v.recon.upload(v.snap.recon.data(), w, h, 3);
-      v.error_in.upload(v.snap.error.data(), w, h, 1);
-      v.spec_in.upload(v.snap.spectrum.data(), w, h, 1);
-      if (!(v.lr > 0)) v.lr = static_cast<float>(v.snap.lr);
+    const int64_t old_step = v.snap.step;
+    if (!v.run->latest(v.snap)) continue;
+    if (v.snap.step != old_step && v.snap.wall_its > 0) v.its.emplace_back(static_cast<double>(v.snap.step), v.snap.wall_its);
+    for (const auto& im : v.snap.images) {
+      auto& t = v.tex[im.name];
+      if (!t) t = std::make_unique<Tex>();
+      t->raw.upload(im.data.data(), static_cast<int>(im.width), static_cast<int>(im.height),
+                    static_cast<int>(im.channels));
     }
+    if (!(v.lr > 0)) v.lr = static_cast<float>(v.snap.lr);
   }
   if (auto_error_scale_) {  // one scale for all runs, so their error views compare
     double m = 0;
-    for (auto& v : runs_) {
-      double sum = 0;
-      for (float e : v->snap.error) sum += e;
-      if (!v->snap.error.empty()) m = std::max(m, sum / static_cast<double>(v->snap.error.size()));
-    }
+    for (auto& v : runs_)
+      for (const auto& im : v->snap.images) {
+        if (im.kind != "error" || im.data.empty()) continue;
+        double sum = 0;
+        for (float e : im.data) sum += e;
+        m = std::max(m, sum / static_cast<double>(im.data.size()));
+      }
     if (m > 0) error_scale_ = static_cast<float>(std::clamp(2.0 * m, 0.005, 1.0));
   }
   for (auto& vp : runs_) {
-    auto& v = *vp;
-    colormap_->run(v.error_in, v.error_out, static_cast<Colormap>(error_map_), 0.0f, error_scale_);
-    colormap_->run(v.spec_in, v.spec_out, static_cast<Colormap>(spec_map_), spec_lo_, spec_hi_);
+    for (const auto& im : vp->snap.images) {
+      auto& t = *vp->tex[im.name];
+      if (im.kind == "error")
+        colormap_->run(t.raw, t.mapped, static_cast<Colormap>(error_map_), 0.0f, error_scale_);
+      else if (im.kind == "db")
+        colormap_->run(t.raw, t.mapped, static_cast<Colormap>(spec_map_), spec_lo_, spec_hi_);
+      else if (im.kind == "unit")
+        colormap_->run(t.raw, t.mapped, Colormap::Gray, 0.0f, 1.0f);
+    }
   }
+}
+
+const Texture* ViewerApp::shown(RunView& v, const std::string& name) {
+  const auto* im = v.snap.image(name);
+  auto it = v.tex.find(name);
+  if (!im || it == v.tex.end()) return nullptr;
+  return im->kind == "rgb" ? &it->second->raw : &it->second->mapped;
+}
+
+void ViewerApp::init_info() {
+  // Once run A's task is built: what its previews offer, and the starting camera.
+  Snapshot peek;
+  if (info_ready_ || !runs_[0]->run->latest(peek) || !peek.ready) return;
+  info_ = runs_[0]->run->info();
+  info_ready_ = true;
+  if (!info_.has_camera) return;
+  const auto& c0 = info_.cameras.empty() ? PreviewCamera{} : info_.cameras[0].camera;
+  camera_.set_image(c0.width, c0.height, c0.focal);
+  camera_.set_orbit(info_.orbit_target, std::isnan(opts_.radius) ? info_.orbit_radius : opts_.radius,
+                    std::isnan(opts_.yaw) ? 30.0 : opts_.yaw,
+                    std::isnan(opts_.pitch) ? info_.orbit_elevation_deg : opts_.pitch);
+  if (opts_.snap >= 0 && opts_.snap < static_cast<int>(info_.cameras.size())) {
+    camera_.snap(info_.cameras[static_cast<size_t>(opts_.snap)].camera);
+    dataset_view_ = opts_.snap;
+  }
+  if (!std::isnan(opts_.fov)) camera_.set_fov_x_deg(opts_.fov);
+  send_view(false);
+}
+
+void ViewerApp::send_view(bool moving) {
+  ViewRequest r;
+  r.id = ++view_id_;
+  r.use_camera = true;
+  r.camera = camera_.camera();
+  r.dataset_view = camera_.exact() ? dataset_view_ : -1;
+  r.moving = moving;
+  for (auto& v : runs_) v->run->set_view(r);
 }
 
 void ViewerApp::frame() {
   ++frame_;
+  if (!info_ready_) {
+    if (opts_.lockstep) runs_[0]->run->wait_for_step(0, 300.0);
+    init_info();
+  }
+  if (has_camera() && opts_.spin != 0) {
+    camera_.orbit(opts_.spin, 0);
+    send_view(false);
+  }
   if (opts_.lockstep) lockstep_advance();
   upload_and_colormap();
   layout_ = nlohmann::json::object();
@@ -237,7 +201,7 @@ void ViewerApp::frame() {
       if (!opts_.lockstep)
         for (auto& v : runs_) v->run->set_paused(paused_);
     }
-    if (ImGui::IsKeyPressed(GLFW_KEY_S, true) || ImGui::IsKeyPressed(GLFW_KEY_RIGHT, true))
+    if (ImGui::IsKeyPressed(GLFW_KEY_S, true) || (!has_camera() && ImGui::IsKeyPressed(GLFW_KEY_RIGHT, true)))
       for (auto& v : runs_) v->run->step(steps_per_frame_);
     if (ImGui::IsKeyPressed(GLFW_KEY_F12, false)) shot_requested_ = true;
   }
@@ -264,8 +228,8 @@ bool ViewerApp::shown_paused(const Snapshot& s) const {
 
 void ViewerApp::draw_controls() {
   ImGui::TextUnformatted("normfield-viewer");
-  ImGui::TextDisabled("%s  %lldx%lld", target_->source.c_str(), static_cast<long long>(target_->width),
-                      static_cast<long long>(target_->height));
+  const auto& s0 = runs_[0]->snap;
+  ImGui::TextDisabled("task %s", s0.task.empty() ? "..." : s0.task.c_str());
   ImGui::TextDisabled("%.0f fps%s", static_cast<double>(ImGui::GetIO().Framerate),
                       opts_.lockstep ? "  (lockstep)" : "");
   ImGui::Separator();
@@ -283,11 +247,7 @@ void ViewerApp::draw_controls() {
     for (auto& v : runs_) v->run->set_steps_per_slice(steps_per_frame_);
   if (ImGui::Checkbox("compare", &compare_)) {
     if (compare_ && runs_.size() == 1) {
-      RunSpec b = runs_[0]->run->spec();
-      b.method = methods_[static_cast<size_t>(compare_method_)];
-      b.field = nullptr;
-      b.checkpoint.clear();
-      b.lr = -1;
+      RunSpec b = partner_spec();
       runs_.push_back(std::make_unique<RunView>());
       start_run(*runs_[1], b);
     } else if (!compare_ && runs_.size() > 1) {
@@ -296,8 +256,8 @@ void ViewerApp::draw_controls() {
   }
   if (ImGui::IsItemHovered()) ImGui::SetTooltip("train a second field side by side (e.g. ReLU vs ReLU+CN)");
   for (size_t i = 0; i < runs_.size(); ++i) draw_run_controls(*runs_[i], kRunNames[i]);
-
-  if (ImGui::CollapsingHeader("views", ImGuiTreeNodeFlags_DefaultOpen)) {
+  if (has_camera()) draw_camera_controls();
+  if (ImGui::CollapsingHeader("colours", has_camera() ? 0 : ImGuiTreeNodeFlags_DefaultOpen)) {
     if (ImGui::SliderFloat("error scale", &error_scale_, 0.005f, 1.0f, "%.3f", ImGuiSliderFlags_Logarithmic))
       auto_error_scale_ = false;
     if (ImGui::IsItemHovered()) ImGui::SetTooltip("|error| shown at full colour");
@@ -317,25 +277,35 @@ void ViewerApp::draw_run_controls(RunView& v, const char* name) {
   const auto& s = v.snap;
   const std::string header = std::string("run ") + name + ": " + (s.label.empty() ? "..." : s.label) + "###run";
   if (ImGui::CollapsingHeader(header.c_str(), ImGuiTreeNodeFlags_DefaultOpen)) {
-    auto getter = [](void* data, int idx, const char** out) {
-      *out = (*static_cast<std::vector<std::string>*>(data))[static_cast<size_t>(idx)].c_str();
-      return true;
-    };
-    bool restart = ImGui::Combo("method", &v.method_idx, getter, &methods_, static_cast<int>(methods_.size()));
-    restart |= ImGui::InputText("arch", v.arch.data(), v.arch.size(), ImGuiInputTextFlags_EnterReturnsTrue);
-    if (ImGui::IsItemHovered()) ImGui::SetTooltip("hidden layers x width, e.g. 4x64 (Enter restarts)");
+    const bool coordinate = s.task != "nerf";  // coordinate networks: method and arch
+    bool restart = false;
+    if (coordinate) {
+      auto getter = [](void* data, int idx, const char** out) {
+        *out = (*static_cast<std::vector<std::string>*>(data))[static_cast<size_t>(idx)].c_str();
+        return true;
+      };
+      restart |= ImGui::Combo("method", &v.method_idx, getter, &methods_, static_cast<int>(methods_.size()));
+      restart |= ImGui::InputText("arch", v.arch.data(), v.arch.size(), ImGuiInputTextFlags_EnterReturnsTrue);
+      if (ImGui::IsItemHovered()) ImGui::SetTooltip("hidden layers x width, e.g. 4x64 (Enter restarts)");
+    }
     restart |= ImGui::Button("Restart");
     if (restart) {
       RunSpec spec = v.run->spec();
-      spec.method = methods_[static_cast<size_t>(v.method_idx)];
-      spec.arch = v.arch.data();
-      spec.field = nullptr;
       spec.checkpoint.clear();
-      spec.lr = -1;  // the method's default
-      v.ui_error = check_method_arch(spec.method, spec.arch);
-      if (v.ui_error.empty()) {
+      if (coordinate) {
+        spec.method = methods_[static_cast<size_t>(v.method_idx)];
+        spec.arch = v.arch.data();
+        spec.field = nullptr;
+        spec.name.clear();
+        spec.lr = -1;  // the method's default
+        v.ui_error = check_method_arch(spec.method, spec.arch);
+      }
+      if (v.run->spec().checkpoint.empty() && v.ui_error.empty()) {
         v.run->restart(spec);
         v.lr = 0;
+        v.its.clear();
+      } else if (!v.run->spec().checkpoint.empty()) {
+        v.ui_error = "a checkpoint run continues; start without --checkpoint for fresh weights";
       }
     }
     ImGui::SameLine();
@@ -347,8 +317,11 @@ void ViewerApp::draw_run_controls(RunView& v, const char* name) {
     ImGui::SliderFloat("lr", &v.lr, 1e-5f, 1e-1f, "%.2e", ImGuiSliderFlags_Logarithmic);
     if (ImGui::IsItemDeactivatedAfterEdit()) v.run->set_lr(v.lr);
     ImGui::Text("step %lld   PSNR %.2f dB", static_cast<long long>(s.step), s.psnr);
+    if (!s.heldout.empty())
+      ImGui::Text("held-out PSNR %.2f dB (step %lld)", static_cast<double>(s.heldout.back().second),
+                  static_cast<long long>(s.heldout.back().first));
     ImGui::Text("loss %.3e   %lld params", s.loss, static_cast<long long>(s.params));
-    ImGui::Text("%.0f it/s (train %.0f it/s)", s.wall_its, s.train_its);
+    ImGui::Text("%.1f it/s (train %.1f it/s)", s.wall_its, s.train_its);
     if (s.failed) ImGui::PushStyleColor(ImGuiCol_Text, IM_COL32(255, 110, 110, 255));
     ImGui::TextWrapped("%s%s", shown_paused(s) ? "[paused] " : "", s.status.c_str());
     if (s.failed) ImGui::PopStyleColor();
@@ -357,81 +330,29 @@ void ViewerApp::draw_run_controls(RunView& v, const char* name) {
   ImGui::PopID();
 }
 
-void ViewerApp::draw_views() {
-  const ImGuiIO& io = ImGui::GetIO();
-  const ImGuiStyle& st = ImGui::GetStyle();
-  const ImVec2 avail = ImGui::GetContentRegionAvail();
-  const float line = ImGui::GetTextLineHeightWithSpacing();
-  const float plots_h = std::max(110.0f * ImGui::GetFontSize() / 13.0f, avail.y * 0.28f);
-  const auto rows = static_cast<float>(runs_.size());
-  const float box_w = (avail.x - 3 * st.ItemSpacing.x) / 4;
-  const float box_h = (avail.y - plots_h - st.ItemSpacing.y - rows * (2 * line + st.ItemSpacing.y)) / rows;
-  const float box = std::floor(std::max(16.0f, std::min(box_w, box_h)));
-  const float aspect = static_cast<float>(target_->width) / static_cast<float>(target_->height);
-  const ImVec2 size = aspect >= 1 ? ImVec2(box, std::floor(box / aspect)) : ImVec2(std::floor(box * aspect), box);
-  const ImVec2 fb = io.DisplayFramebufferScale;
-
-  auto panel = [&](const std::string& key, const char* caption, const Texture& t, bool last) {
-    ImGui::BeginGroup();
-    ImGui::TextUnformatted(caption);
-    if (t.empty())
-      ImGui::Dummy(size);
-    else
-      ImGui::Image(tex_id(t), size);
-    const ImVec2 a = ImGui::GetItemRectMin(), b = ImGui::GetItemRectMax();
-    layout_["panels"][key] = {std::lround(a.x * fb.x), std::lround(a.y * fb.y), std::lround((b.x - a.x) * fb.x),
-                              std::lround((b.y - a.y) * fb.y)};
-    ImGui::EndGroup();
-    if (ImGui::IsItemHovered() && !t.empty()) {
-      // pixel under the mouse
-      const float u = (io.MousePos.x - a.x) / (b.x - a.x), w = (io.MousePos.y - a.y) / (b.y - a.y);
-      ImGui::SetTooltip("%s  x %d  y %d", caption, static_cast<int>(u * static_cast<float>(target_->width)),
-                        static_cast<int>(w * static_cast<float>(target_->height)));
-    }
-    if (!last) ImGui::SameLine();
-  };
-
-  char caption[64];
-  for (size_t i = 0; i < runs_.size(); ++i) {
-    auto& v = *runs_[i];
-    const auto& s = v.snap;
-    ImGui::TextColored(ImGui::ColorConvertU32ToFloat4(kRunColors[i]), "%s  %s", kRunNames[i], s.label.c_str());
-    ImGui::SameLine();
-    ImGui::Text("  step %lld   PSNR %.2f dB   %.0f it/s%s", static_cast<long long>(s.step), s.psnr, s.wall_its,
-                s.failed ? "   (stopped)" : (shown_paused(s) ? "   (paused)" : ""));
-    const std::string k = kRunNames[i];
-    panel(k + "/truth", "ground truth", truth_, false);
-    panel(k + "/reconstruction", "reconstruction", v.recon, false);
-    std::snprintf(caption, sizeof caption, "|error|  0..%.3g", static_cast<double>(error_scale_));
-    panel(k + "/error", caption, v.error_out, false);
-    std::snprintf(caption, sizeof caption, "error spectrum  %.0f..%.0f dB", static_cast<double>(spec_lo_),
-                  static_cast<double>(spec_hi_));
-    panel(k + "/spectrum", caption, v.spec_out, true);
-  }
-  std::vector<Series> psnr, loss;
-  for (size_t i = 0; i < runs_.size(); ++i) {
-    const auto& s = runs_[i]->snap;
-    psnr.push_back({&s, &s.psnr_curve, kRunColors[i], std::string(kRunNames[i]) + " " + s.label});
-    loss.push_back({&s, &s.loss_curve, kRunColors[i], std::string(kRunNames[i]) + " " + s.label});
-  }
-  const float w = (ImGui::GetContentRegionAvail().x - st.ItemSpacing.x) / 2;
-  const float h = std::max(60.0f, ImGui::GetContentRegionAvail().y - st.ItemSpacing.y);
-  plot_curves("training PSNR (dB)", psnr, false, ImVec2(w, h));
-  ImGui::SameLine();
-  plot_curves("training loss (MSE, log scale)", loss, true, ImVec2(w, h));
-}
-
 void ViewerApp::take_screenshot(const std::string& path, int fb_w, int fb_h) {
   auto rgb = read_framebuffer(fb_w, fb_h);
   write_rgb8_png(path, rgb, fb_w, fb_h);
   nlohmann::json j = layout_;
   j["frame"] = frame_;
   j["framebuffer"] = {fb_w, fb_h};
+  j["fps"] = ImGui::GetIO().Framerate;  // UI frames per second (ImGui's running mean)
   j["runs"] = nlohmann::json::array();
   for (size_t i = 0; i < runs_.size(); ++i) {
     const auto& s = runs_[i]->snap;
-    j["runs"].push_back({{"name", kRunNames[i]}, {"label", s.label}, {"step", s.step}, {"psnr", s.psnr}});
+    nlohmann::json r = {{"name", kRunNames[i]}, {"label", s.label},        {"step", s.step},
+                        {"psnr", s.psnr},       {"view_scale", s.view_scale}, {"view_ms", s.view_ms},
+                        {"view_id", s.view_id}, {"wall_its", s.wall_its},   {"failed", s.failed},
+                        {"train_its", s.train_its}};
+    r["heldout"] = nlohmann::json::array();
+    for (const auto& [k, p] : s.heldout) r["heldout"].push_back({k, p});
+    if (!s.images.empty()) r["image_size"] = {s.images[0].width, s.images[0].height};
+    j["runs"].push_back(r);
   }
+  if (has_camera())
+    j["camera"] = {{"yaw", camera_.yaw_deg()},       {"pitch", camera_.pitch_deg()},
+                   {"radius", camera_.radius()},     {"fov", camera_.fov_x_deg()},
+                   {"dataset_view", dataset_view_}, {"mode", view_}};
   std::ofstream(path + ".json") << j.dump(2) << "\n";
   std::string steps;
   for (size_t i = 0; i < runs_.size(); ++i)

@@ -97,3 +97,17 @@ TEST(BatchEval, CtSweepTableResumeAndErrors) {
   EXPECT_NE(bad.output.find("/nonexistent/slice.png"), std::string::npos) << bad.output;
   EXPECT_NE(bad.output.find("normfield: error: batch-eval: run relu"), std::string::npos) << bad.output;
 }
+
+// --help shows the values that will be used: the task's protocol, and a config's values.
+TEST(Cli, HelpShowsTheDefaultsThatApply) {
+  auto r = run("nerf train --help");
+  EXPECT_EQ(r.code, 0) << r.output;
+  EXPECT_NE(r.output.find("600 (from mipnerf_small)"), std::string::npos) << r.output;   // --iters
+  EXPECT_NE(r.output.find("0.005 (from mipnerf_small)"), std::string::npos) << r.output;  // --lr
+  EXPECT_NE(r.output.find("exponential (from mipnerf_small)"), std::string::npos) << r.output;
+  r = run("fit-ct --help");
+  EXPECT_NE(r.output.find("20000"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("0.005"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("2x128"), std::string::npos) << r.output;
+  EXPECT_EQ(r.output.find("(from "), std::string::npos) << r.output;  // no config given
+}

@@ -17,12 +17,12 @@
 #include <filesystem>
 #include <fstream>
 
-#include "app/viewer/spectrum_window.h"
 #include "app/viewer/training_run.h"
 #include "datasets/image_io.h"
 #include "datasets/image_metrics.h"
 #include "datasets/test_images.h"
 #include "tasks/checkpoint.h"
+#include "tasks/image_task.h"
 #include "support/test_data.h"
 
 namespace {
@@ -146,12 +146,9 @@ using nf::viewer::RunSpec;
 using nf::viewer::Snapshot;
 using nf::viewer::TrainingRun;
 
-std::shared_ptr<const nf::viewer::TargetImage> small_target() {
-  return std::make_shared<const nf::viewer::TargetImage>(nf::viewer::load_target("", 20, 1));
-}
-
 RunSpec small_spec(const std::string& method = "relu+cn") {
   RunSpec spec;
+  spec.task = {{"task", "image"}, {"image", "zone-plate:20"}, {"rgb", true}, {"seed", 7}};
   spec.method = method;
   spec.arch = "2x16";
   spec.seed = 7;
@@ -167,14 +164,16 @@ Snapshot latest(const TrainingRun& run) {
 }  // namespace
 
 TEST(ViewerTraining, PausedRunStepsExactlyTheGrantedBudget) {
-  TrainingRun run(small_target(), small_spec(), /*paused=*/true, /*steps_per_slice=*/4);
+  TrainingRun run(small_spec(), /*paused=*/true, /*steps_per_slice=*/4);
   ASSERT_TRUE(run.wait_for_step(0, 60));
   auto s0 = latest(run);
   EXPECT_EQ(s0.step, 0);
   EXPECT_EQ(s0.label, "relu+cn 2x16");
-  ASSERT_EQ(s0.recon.size(), 20u * 20u * 3u);
-  ASSERT_EQ(s0.error.size(), 20u * 20u);
-  ASSERT_EQ(s0.spectrum.size(), 20u * 20u);
+  ASSERT_NE(s0.image("reconstruction"), nullptr);
+  ASSERT_EQ(s0.image("reconstruction")->data.size(), 20u * 20u * 3u);
+  ASSERT_EQ(s0.image("error")->data.size(), 20u * 20u);
+  ASSERT_EQ(s0.image("spectrum")->data.size(), 20u * 20u);
+  ASSERT_EQ(s0.image("truth")->data.size(), 20u * 20u * 3u);
   EXPECT_GT(s0.params, 0);
   EXPECT_DOUBLE_EQ(s0.lr, 1e-2);  // the paper's default with a norm layer
   run.step(7);                    // slices of 4 and 3
@@ -202,23 +201,25 @@ TEST(ViewerTraining, PausedRunStepsExactlyTheGrantedBudget) {
 }
 
 TEST(ViewerTraining, SnapshotViewsMatchTheReconstruction) {
-  TrainingRun run(small_target(), small_spec(), true, 5);
+  TrainingRun run(small_spec(), true, 5);
   run.step(5);
   ASSERT_TRUE(run.wait_for_step(5, 60));
   auto s = latest(run);
-  const int64_t H = s.height, W = s.width;
+  const auto* rec = s.image("reconstruction");
+  ASSERT_NE(rec, nullptr);
+  const int64_t H = rec->height, W = rec->width;
   auto target = nf::zone_plate(20, 3);
-  auto recon = at::from_blob(s.recon.data(), {H, W, 3}, at::kFloat).clone();
+  auto recon = at::from_blob(const_cast<float*>(rec->data.data()), {H, W, 3}, at::kFloat).clone();
   EXPECT_GE(recon.min().item<float>(), 0.0f);
   EXPECT_LE(recon.max().item<float>(), 1.0f);
-  auto err = at::from_blob(s.error.data(), {H, W}, at::kFloat).clone();
+  auto err = at::from_blob(const_cast<float*>(s.image("error")->data.data()), {H, W}, at::kFloat).clone();
   EXPECT_TRUE(at::allclose(err, (recon - target).abs().mean(2), 1e-5, 1e-6));
   EXPECT_NEAR(s.psnr, nf::psnr(recon, target), 1e-9);
   // Spectrum: Parseval (mean power = Tukey-windowed MSE) and the DC term at the centre.
   auto e = (recon - target).to(at::kDouble).permute({2, 0, 1});  // [3, H, W]
-  auto w = nf::viewer::tukey_window(H).unsqueeze(1) * nf::viewer::tukey_window(W).unsqueeze(0);
+  auto w = nf::tukey_window(H).unsqueeze(1) * nf::tukey_window(W).unsqueeze(0);
   const double w2 = w.pow(2).sum().item<double>();
-  auto spec = at::from_blob(s.spectrum.data(), {H, W}, at::kFloat).to(at::kDouble);
+  auto spec = at::from_blob(const_cast<float*>(s.image("spectrum")->data.data()), {H, W}, at::kFloat).to(at::kDouble);
   const double mean_power = at::pow(10.0, spec / 10).mean().item<double>();
   const double windowed_mse = (e * w).pow(2).sum({1, 2}).mean().item<double>() / w2;
   EXPECT_NEAR(mean_power / windowed_mse, 1.0, 1e-4);
@@ -228,10 +229,9 @@ TEST(ViewerTraining, SnapshotViewsMatchTheReconstruction) {
 
 TEST(ViewerTraining, CommandsSaveExportLrRestartAndResume) {
   const auto dir = nf_test::scratch("viewer_cmds");
-  auto target = small_target();
   const auto ckpt = (dir / "run.pt").string(), png = (dir / "recon.png").string();
   {
-    TrainingRun run(target, small_spec(), true, 3);
+    TrainingRun run(small_spec(), true, 3);
     run.step(6);
     ASSERT_TRUE(run.wait_for_step(6, 60));
     run.set_lr(3e-3);
@@ -243,7 +243,7 @@ TEST(ViewerTraining, CommandsSaveExportLrRestartAndResume) {
     ASSERT_TRUE(std::filesystem::exists(ckpt));
     EXPECT_EQ(nf::read_checkpoint_meta(ckpt).step, 6);
     auto written = nf::load_image(png).pixels;
-    auto recon = at::from_blob(s.recon.data(), {20, 20, 3}, at::kFloat);
+    auto recon = at::from_blob(const_cast<float*>(s.image("reconstruction")->data.data()), {20, 20, 3}, at::kFloat);
     EXPECT_LE((written - recon).abs().max().item<float>(), 0.5f / 255 + 1e-6f);
     // The new lr is the one the next step uses.
     run.step(1);
@@ -265,7 +265,7 @@ TEST(ViewerTraining, CommandsSaveExportLrRestartAndResume) {
   // Resume from the checkpoint: same step, same weights (reconstruction), the stored lr.
   RunSpec resume = small_spec();
   resume.checkpoint = ckpt;
-  TrainingRun run(target, resume, true, 3);
+  TrainingRun run(resume, true, 3);
   ASSERT_TRUE(run.wait_for_step(0, 60));
   auto s = latest(run);
   EXPECT_FALSE(s.failed) << s.status;
@@ -274,7 +274,7 @@ TEST(ViewerTraining, CommandsSaveExportLrRestartAndResume) {
   // A missing checkpoint fails the run with a message naming it (no crash).
   RunSpec bad = small_spec();
   bad.checkpoint = (dir / "missing.pt").string();
-  TrainingRun broken(target, bad, false, 3);
+  TrainingRun broken(bad, false, 3);
   ASSERT_TRUE(broken.wait_for_step(1, 60));
   auto b = latest(broken);
   EXPECT_TRUE(b.failed);
@@ -284,8 +284,7 @@ TEST(ViewerTraining, CommandsSaveExportLrRestartAndResume) {
 TEST(ViewerTraining, TwoRunsAtOnceReproduceTheSeed) {
   // Compare mode trains two runs on two threads; the same seed must give the same weights and
   // the same training, however the threads interleave.
-  auto target = small_target();
-  TrainingRun a(target, small_spec(), true, 4), b(target, small_spec(), true, 4);
+  TrainingRun a(small_spec(), true, 4), b(small_spec(), true, 4);
   a.step(12);
   b.step(12);
   ASSERT_TRUE(a.wait_for_step(12, 60));
@@ -293,13 +292,13 @@ TEST(ViewerTraining, TwoRunsAtOnceReproduceTheSeed) {
   auto sa = latest(a), sb = latest(b);
   ASSERT_EQ(sa.step, 12);
   ASSERT_EQ(sb.step, 12);
-  EXPECT_EQ(sa.recon, sb.recon);
+  EXPECT_EQ(sa.image("reconstruction")->data, sb.image("reconstruction")->data);
   EXPECT_EQ(sa.loss_curve, sb.loss_curve);
   RunSpec other = small_spec();
   other.seed = 8;
-  TrainingRun c(target, other, true, 4);
+  TrainingRun c(other, true, 4);
   ASSERT_TRUE(c.wait_for_step(0, 60));
-  TrainingRun d(target, small_spec(), true, 4);
+  TrainingRun d(small_spec(), true, 4);
   ASSERT_TRUE(d.wait_for_step(0, 60));
-  EXPECT_NE(latest(c).recon, latest(d).recon);
+  EXPECT_NE(latest(c).image("reconstruction")->data, latest(d).image("reconstruction")->data);
 }

@@ -1,0 +1,42 @@
+#pragma once
+// What a task shows a viewer (Task::preview): named images and scalars of the field as it is now.
+// The viewer (app/viewer/) knows no task: it draws whatever a task's preview returns, asks for views
+// by name, and moves a camera for the tasks that say they have one (PreviewInfo::has_camera).
+//
+//   image:     truth, reconstruction, error, spectrum (error power spectrum in dB)
+//   nerf:      rgb, depth, acc from any camera; error (|rgb - ground truth|) at a dataset camera
+//   ct, mri:   truth, reconstruction, error (slices for MRI)
+//   occupancy: slices (truth | prediction | difference at the middle of each axis)
+#include <ATen/ATen.h>
+
+#include "tasks/preview_info.h"
+
+#include <map>
+#include <string>
+#include <vector>
+
+namespace nf {
+
+// [4, 4] float32 camera-to-world of a preview camera.
+at::Tensor c2w_tensor(const PreviewCamera& camera);
+
+struct PreviewRequest {
+  bool use_camera = false;  // render from `camera` (tasks with has_camera); else the task's default view
+  PreviewCamera camera;     // full-resolution camera; `scale` shrinks it
+  double scale = 1.0;       // resolution factor in (0, 1]: width, height and focal times scale
+  int dataset_view = -1;    // >= 0: the camera is dataset view k of PreviewInfo::cameras (error view)
+  bool heldout = false;     // also compute "heldout_psnr" on the task's fixed held-out view
+  int64_t step = 0;         // the field's training step (tasks may cache per step, e.g. calibration)
+};
+
+struct PreviewImage {
+  at::Tensor pixels;          // [H, W, 3] RGB in [0, 1], or [H, W] scalar (colour-mapped by the viewer)
+  std::string kind = "rgb";   // rgb; error (>= 0, auto-scaled); db (spectrum, dB); unit ([0, 1], grey)
+};
+
+struct Preview {
+  std::vector<std::pair<std::string, PreviewImage>> images;  // in display order
+  std::map<std::string, double> scalars;                       // e.g. psnr, heldout_psnr
+};
+
+}  // namespace nf

@@ -1,0 +1,264 @@
+// normfield-viewer in NeRF mode (lego_100 from NORMFIELD_DATA, a tiny config: few rays and samples).
+// 1. The run thread (no display): previews from any camera at any scale, the held-out PSNR rising
+//    with training, a moved camera giving another picture, a checkpoint opening without training.
+// 2. Under Xvfb: a headless lockstep run with --compare renders both runs from the same camera, its
+//    view changes between two frames and its held-out PSNR rises; --spin (paused) changes the view;
+//    --checkpoint opens a saved run paused. Skipped without the viewer, xvfb-run or the data.
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include <array>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+
+#include "app/viewer/training_run.h"
+#include "datasets/image_io.h"
+#include "fields/mipnerf.h"
+#include "tasks/checkpoint.h"
+#include "support/test_data.h"
+
+namespace {
+
+using nf::viewer::RunSpec;
+using nf::viewer::Snapshot;
+using nf::viewer::TrainingRun;
+using nf::viewer::ViewRequest;
+
+std::filesystem::path lego() { return nf_test::data_dir() / "nerf_synthetic" / "lego_100"; }
+bool have_lego() { return std::filesystem::exists(lego() / "transforms_train.json"); }
+
+// The NeRF task config of the tests: 50x50 images, 10 training frames, 128 rays of 8 + 8 samples.
+nlohmann::json tiny_task() {
+  return {{"task", "nerf"},      {"scene", lego().string()}, {"downscale", 2}, {"max_train_frames", 10},
+          {"batch", 128},        {"n_coarse", 8},            {"n_fine", 8},    {"eval_max_views", 1},
+          {"calib_batches", 1}};
+}
+
+RunSpec tiny_spec(const std::string& norm = "cn") {
+  RunSpec s;
+  s.task = tiny_task();
+  s.field = nf::mipnerf_config("small", norm);
+  s.lr = 5e-3;
+  s.seed = 0;
+  s.heldout_every = 10;
+  s.name = "tiny " + norm;
+  return s;
+}
+
+Snapshot latest(const TrainingRun& run) {
+  Snapshot s;
+  EXPECT_TRUE(run.latest(s));
+  return s;
+}
+
+at::Tensor pixels(const nf::viewer::ImageBuf& im) {
+  return at::from_blob(const_cast<float*>(im.data.data()), {im.height, im.width, im.channels}, at::kFloat).clone();
+}
+
+// Orbit camera at azimuth yaw (degrees) around the origin, OpenGL axes, world up +z.
+nf::PreviewCamera orbit(const nf::PreviewCamera& base, double yaw_deg, double radius, double elev_deg) {
+  nf::PreviewCamera c = base;
+  const double a = yaw_deg * M_PI / 180, e = elev_deg * M_PI / 180;
+  const double z[3] = {std::cos(e) * std::cos(a), std::cos(e) * std::sin(a), std::sin(e)};
+  double x[3] = {-z[1], z[0], 0};
+  const double n = std::hypot(x[0], x[1]);
+  x[0] /= n;
+  x[1] /= n;
+  const double y[3] = {z[1] * x[2] - z[2] * x[1], z[2] * x[0] - z[0] * x[2], z[0] * x[1] - z[1] * x[0]};
+  c.c2w = {x[0], y[0], z[0], radius * z[0], x[1], y[1], z[1], radius * z[1], x[2], y[2], z[2], radius * z[2], 0, 0, 0, 1};
+  return c;
+}
+
+}  // namespace
+
+TEST(ViewerNerf, PreviewsHeldoutPsnrCameraAndCheckpoint) {
+  if (!have_lego()) GTEST_SKIP() << lego() << " not found (set NORMFIELD_DATA)";
+  const auto dir = nf_test::scratch("viewer_nerf");
+  nf::viewer::RenderBudget budget;
+  budget.fixed_scale = 0.5;
+  TrainingRun run(tiny_spec(), /*paused=*/true, /*steps_per_slice=*/10, budget);
+  ASSERT_TRUE(run.wait_for_step(0, 120));
+  auto s0 = latest(run);
+  ASSERT_FALSE(s0.failed) << s0.status;
+  const auto info = run.info();
+  ASSERT_TRUE(info.has_camera);
+  ASSERT_EQ(info.cameras.size(), 11u);  // 10 training frames + 1 test view
+  EXPECT_EQ(info.cameras[0].camera.width, 50);
+  // A free camera at half resolution: rgb, depth and acc of 25 x 25.
+  ViewRequest v;
+  v.id = 1;
+  v.use_camera = true;
+  v.camera = orbit(info.cameras[0].camera, 30, info.orbit_radius, info.orbit_elevation_deg);
+  run.set_view(v);
+  ASSERT_TRUE(run.wait_for_view(1, 0, 120));
+  auto s1 = latest(run);
+  ASSERT_NE(s1.image("rgb"), nullptr) << s1.status;
+  EXPECT_EQ(s1.image("rgb")->width, 25);
+  EXPECT_EQ(s1.image("rgb")->height, 25);
+  ASSERT_NE(s1.image("depth"), nullptr);
+  ASSERT_NE(s1.image("acc"), nullptr);
+  EXPECT_EQ(s1.image("error"), nullptr);  // a free camera has no ground truth
+  ASSERT_EQ(s1.heldout.size(), 1u);
+  const float heldout0 = s1.heldout[0].second;
+  // Training: 30 steps; the held-out PSNR (every 10 steps) rises.
+  run.step(30);
+  ASSERT_TRUE(run.wait_for_step(30, 300));
+  ASSERT_TRUE(run.wait_for_view(1, 30, 120));
+  auto s30 = latest(run);
+  ASSERT_FALSE(s30.failed) << s30.status;
+  ASSERT_GE(s30.heldout.size(), 2u);
+  EXPECT_EQ(s30.heldout.back().first, 30);
+  EXPECT_GT(s30.heldout.back().second, heldout0 + 1.0f) << "held-out PSNR " << heldout0 << " -> "
+                                                        << s30.heldout.back().second;
+  // Another camera gives another picture (same weights).
+  const auto rgb_a = pixels(*s30.image("rgb"));
+  v.id = 2;
+  v.camera = orbit(info.cameras[0].camera, 120, info.orbit_radius, info.orbit_elevation_deg);
+  run.set_view(v);
+  ASSERT_TRUE(run.wait_for_view(2, 30, 120));
+  auto s2 = latest(run);
+  EXPECT_EQ(s2.step, 30);
+  EXPECT_GT((pixels(*s2.image("rgb")) - rgb_a).abs().mean().item<double>(), 0.01);
+  // At a dataset camera: the error view and its PSNR.
+  v.id = 3;
+  v.camera = info.cameras[10].camera;
+  v.dataset_view = 10;
+  run.set_view(v);
+  ASSERT_TRUE(run.wait_for_view(3, 30, 120));
+  auto s3 = latest(run);
+  ASSERT_NE(s3.image("error"), nullptr);
+  EXPECT_GT(s3.scalars.at("psnr_view"), 8.0);
+  // A checkpoint opens without training: its step, previews, and no steps while paused.
+  const auto ckpt = (dir / "tiny.pt").string();
+  run.save_checkpoint(ckpt);
+  ASSERT_TRUE(run.flush(120));
+  RunSpec open;
+  open.checkpoint = ckpt;
+  TrainingRun look(open, /*paused=*/true, 1, budget);
+  ASSERT_TRUE(look.wait_for_step(0, 120));
+  look.set_view(v);
+  ASSERT_TRUE(look.wait_for_view(3, 0, 120));
+  auto l = latest(look);
+  ASSERT_FALSE(l.failed) << l.status;
+  EXPECT_EQ(l.step, 30);
+  EXPECT_EQ(l.task, "nerf");
+  ASSERT_NE(l.image("rgb"), nullptr);
+  // The same weights and camera render the same picture.
+  EXPECT_LT((pixels(*l.image("rgb")) - pixels(*s3.image("rgb"))).abs().max().item<double>(), 1e-4);
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  EXPECT_EQ(look.published_step(), 30);
+}
+
+// ------------------------------------------------------------------ the viewer under Xvfb
+namespace {
+
+std::string viewer_path() { return (nf_test::binary_dir() / "normfield-viewer").string(); }
+
+struct Run {
+  int code;
+  std::string output;
+};
+Run run_cmd(const std::string& cmd) {
+  Run r{0, ""};
+  FILE* p = popen((cmd + " 2>&1").c_str(), "r");
+  std::array<char, 4096> buf{};
+  while (fgets(buf.data(), buf.size(), p)) r.output += buf.data();
+  const int status = pclose(p);
+  r.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  return r;
+}
+
+at::Tensor panel(const at::Tensor& shot, const nlohmann::json& layout, const std::string& key) {
+  const auto r = layout.at("panels").at(key);
+  const int64_t x = r[0], y = r[1], w = r[2], h = r[3];
+  EXPECT_GT(w, 50) << key;
+  EXPECT_GT(h, 50) << key;
+  EXPECT_LE(x + w, shot.size(1)) << key;
+  EXPECT_LE(y + h, shot.size(0)) << key;
+  return shot.slice(0, y, y + h).slice(1, x, x + w);
+}
+
+nlohmann::json sidecar(const std::filesystem::path& png) {
+  nlohmann::json j;
+  std::ifstream(png.string() + ".json") >> j;
+  return j;
+}
+
+const std::string kTiny =
+    " --set downscale=2 --set max_train_frames=10 --set batch=128 --set n_coarse=8 --set n_fine=8"
+    " --set eval_max_views=1 --threads 1 --preview-scale 0.5 --width 1100 --height 600";
+
+bool can_run_viewer() {
+  return std::filesystem::exists(viewer_path()) && std::system("command -v xvfb-run > /dev/null 2>&1") == 0;
+}
+
+}  // namespace
+
+TEST(ViewerNerf, HeadlessCompareTrainsAndRendersBothRuns) {
+  if (!can_run_viewer()) GTEST_SKIP() << "normfield-viewer not built or xvfb-run missing";
+  if (!have_lego()) GTEST_SKIP() << lego() << " not found";
+  const auto dir = nf_test::scratch("viewer_nerf_gui");
+  const auto shot = (dir / "nerf.png").string();
+  const auto r = run_cmd("xvfb-run -a -s '-screen 0 1280x720x24' " + viewer_path() + " --task nerf --scene " +
+                         lego().string() + " --config mipnerf_small_cn --compare mipnerf_small" + kTiny +
+                         " --lockstep --steps-per-frame 10 --heldout-every 10 --frames 4 --screenshot-at 1,4"
+                         " --screenshot " + shot + " --out " + dir.string());
+  ASSERT_EQ(r.code, 0) << r.output;
+  const auto p1 = dir / "nerf-1.png", p4 = dir / "nerf-4.png";
+  ASSERT_TRUE(std::filesystem::exists(p4)) << r.output;
+  const auto j1 = sidecar(p1), j4 = sidecar(p4);
+  ASSERT_EQ(j4["runs"].size(), 2u);
+  EXPECT_EQ(j4["runs"][0]["label"], "mipnerf_small_cn");
+  EXPECT_EQ(j4["runs"][1]["label"], "mipnerf_small");
+  EXPECT_EQ(j1["runs"][0]["step"], 10);
+  EXPECT_EQ(j4["runs"][0]["step"], 40);
+  EXPECT_EQ(j4["runs"][1]["step"], 40);
+  // Held-out PSNR rises with training (both runs).
+  for (int i = 0; i < 2; ++i) {
+    const auto& h = j4["runs"][i]["heldout"];
+    ASSERT_GE(h.size(), 2u) << j4.dump();
+    EXPECT_GT(h.back()[1].get<double>(), h.front()[1].get<double>() + 1.0) << h.dump();
+  }
+  const auto s1 = nf::load_image(p1).pixels, s4 = nf::load_image(p4).pixels;
+  for (const std::string k : {"A/view", "B/view"}) {
+    const auto a = panel(s1, j1, k), b = panel(s4, j4, k);
+    EXPECT_GT(b.std().item<double>(), 0.02) << k << " is blank";
+    EXPECT_GT((a - b).abs().mean().item<double>(), 0.01) << k << " did not change with training";
+  }
+  // Both runs are seen from the same camera: their panels are the same size and differ in content
+  // only as the fields do (not blank, not identical).
+  EXPECT_EQ(j4["panels"]["A/view"][2], j4["panels"]["B/view"][2]);
+  EXPECT_GT((panel(s4, j4, "A/view") - panel(s4, j4, "B/view")).abs().mean().item<double>(), 0.001);
+}
+
+TEST(ViewerNerf, HeadlessSpinChangesTheViewAndCheckpointOpensPaused) {
+  if (!can_run_viewer()) GTEST_SKIP() << "normfield-viewer not built or xvfb-run missing";
+  if (!have_lego()) GTEST_SKIP() << lego() << " not found";
+  const auto dir = nf_test::scratch("viewer_nerf_spin");
+  // A short run saved as a checkpoint (the run thread, as the viewer's Save button does).
+  const auto ckpt = (dir / "tiny.pt").string();
+  {
+    TrainingRun run(tiny_spec(), true, 10);
+    run.step(20);
+    ASSERT_TRUE(run.wait_for_step(20, 300));
+    run.save_checkpoint(ckpt);
+    ASSERT_TRUE(run.flush(120));
+  }
+  const auto shot = (dir / "spin.png").string();
+  const auto r = run_cmd("xvfb-run -a -s '-screen 0 1280x720x24' " + viewer_path() + " --checkpoint " + ckpt +
+                         " --threads 1 --preview-scale 0.5 --width 1100 --height 600 --lockstep --spin 60"
+                         " --frames 2 --screenshot-at 1,2 --screenshot " + shot + " --out " + dir.string());
+  ASSERT_EQ(r.code, 0) << r.output;
+  const auto p1 = dir / "spin-1.png", p2 = dir / "spin-2.png";
+  ASSERT_TRUE(std::filesystem::exists(p2)) << r.output;
+  const auto j1 = sidecar(p1), j2 = sidecar(p2);
+  // Opened without training: the checkpoint's step at both frames.
+  EXPECT_EQ(j1["runs"][0]["step"], 20);
+  EXPECT_EQ(j2["runs"][0]["step"], 20);
+  EXPECT_NEAR(j2["camera"]["yaw"].get<double>() - j1["camera"]["yaw"].get<double>(), 60.0, 1e-6);
+  const auto a = panel(nf::load_image(p1).pixels, j1, "A/view"), b = panel(nf::load_image(p2).pixels, j2, "A/view");
+  EXPECT_GT(b.std().item<double>(), 0.02);
+  EXPECT_GT((a - b).abs().mean().item<double>(), 0.01) << "moving the camera did not change the picture";
+}
