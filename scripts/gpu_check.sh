@@ -46,7 +46,7 @@ if [[ $MODE == gpu ]]; then
   DEVICE=cuda; POINTS=393216; ARCHS="10x28 13x49"; ITERS=${BENCH_ITERS:-20}; WARMUP=5
   NERF_ITERS=${NERF_ITERS:-300}; NERF_SCENE=${NERF_SCENE:-.gpudata/nerf_synthetic/lego_200}
   NERF_CONFIGS="mipnerf mipnerf_cn"; NERF_EXTRA=()
-  B=${BUILD:-/tmp/nf-build}; JOBS=${JOBS:-16}; CTEST_REGEX=${CTEST_REGEX:-.}
+  B=${BUILD:-/tmp/nf-build}; JOBS=${JOBS:-16}; CTEST_REGEX=${CTEST_REGEX:-.}; PY=${PYTHON:-python3}
   export NORMFIELD_DATA=${NORMFIELD_DATA:-$ROOT/.gpudata}
 else
   DEVICE=cpu; POINTS=2048; ARCHS="10x28 13x49"; ITERS=2; WARMUP=1
@@ -54,7 +54,9 @@ else
   NERF_CONFIGS="mipnerf mipnerf_cn"; NERF_EXTRA=(--batch 64 --n-coarse 8 --n-fine 8 --downscale 8 --max-train-frames 4)
   B=${BUILD:-build}; JOBS=${JOBS:-2}; CTEST_REGEX=${CTEST_REGEX:-NormFused}
   TARGETS=${TARGETS:-normfield fields_test_norm_fused}
+  PY=${PYTHON:-/usr/bin/python3}  # Debian's python3-torch
 fi
+NF=${NORMFIELD_BIN:-$B/normfield}  # the CLI under test (dry run: may point at another build)
 NEUS_ITERS=${NEUS_ITERS:-$NERF_ITERS}; NEUS_SCENE=${NEUS_SCENE:-.gpudata/dtu/scan24}
 NEUS_CONFIGS=${NEUS_CONFIGS:-neus neus_cn}
 
@@ -150,12 +152,12 @@ fi
 
 step bench
 for a in $ARCHS; do
-  "$B/normfield" bench-step --arch "$a" --points "$POINTS" --device "$DEVICE" --iters "$ITERS" --warmup "$WARMUP" \
+  "$NF" bench-step --arch "$a" --points "$POINTS" --device "$DEVICE" --iters "$ITERS" --warmup "$WARMUP" \
     --json "$WORK/bench_$a.json"
 done
 
 step reference
-python3 scripts/reference_step.py --device "$DEVICE" --arch "${ARCHS// /,}" --points "$POINTS" --iters "$ITERS" \
+"$PY" scripts/reference_step.py --device "$DEVICE" --arch "${ARCHS// /,}" --points "$POINTS" --iters "$ITERS" \
   --warmup "$WARMUP" --method relu,relu+cn,relu+gn,pe,pe+cn --json "$WORK/reference.json"
 
 step nerf
@@ -163,7 +165,7 @@ step nerf
 for c in $NERF_CONFIGS; do
   t=$(date +%s)
   run="$WORK/nerf-$c"
-  "$B/normfield" nerf train --scene "$NERF_SCENE" --config "$c" --device "$DEVICE" --iters "$NERF_ITERS" \
+  "$NF" nerf train --scene "$NERF_SCENE" --config "$c" --device "$DEVICE" --iters "$NERF_ITERS" \
     --log-every 50 --checkpoint-every 0 --max-views 4 "${NERF_EXTRA[@]}" --out "$run"
   python3 - "$run/results.json" "$WORK/nerf_$c.json" "$c" "$(secs $t)" <<'PY'
 import json, sys
@@ -175,12 +177,12 @@ PY
 done
 
 step neus
-if "$B/normfield" neus --help > /dev/null 2>&1; then
+if "$NF" neus --help > /dev/null 2>&1; then
   [[ -d $NEUS_SCENE ]] || { echo "normfield has 'neus' but no scene at $NEUS_SCENE (carry it in .gpudata)"; false; }
   rows=()
   for c in $NEUS_CONFIGS; do
     run="$WORK/neus-$c"
-    "$B/normfield" neus train --scene "$NEUS_SCENE" --config "$c" --device "$DEVICE" --iters "$NEUS_ITERS" \
+    "$NF" neus train --scene "$NEUS_SCENE" --config "$c" --device "$DEVICE" --iters "$NEUS_ITERS" \
       --checkpoint-every 0 --out "$run"
     rows+=("$run/results.json")
   done
