@@ -7,7 +7,7 @@
 #   3 bench     `normfield bench-step` for all 13 methods at 10x28 and 13x49 on 393 216 points
 #   4 reference scripts/reference_step.py (plain PyTorch, the Norm-INR formulas) on the same GPU
 #   5 nerf      `nerf train` on lego_200, full mipnerf and mipnerf_cn configs, $NERF_ITERS steps
-#   6 neus      the NeuS configs' ms/step, when `normfield neus --help` works (else recorded as absent)
+#   6 neus      the NeuS configs' ms/step, when normfield lists a `neus` command (else recorded as absent)
 # Results: $OUT/gpu_check.json (everything measured, with date, card, driver, torch, commit),
 # $OUT/gpu_check.log (the whole console), $OUT/ctest.log, $OUT/ctest.xml (JUnit).
 #
@@ -131,8 +131,8 @@ ctest --test-dir "$B" -R "$CTEST_REGEX" -j"$JOBS" --timeout 300 --output-on-fail
 crc=$?
 set -e
 tail -n 15 "$OUT/ctest.log"
-cuda_skipped=$(grep -E "\*\*\*Skipped" "$OUT/ctest.log" | grep -iE "cuda|gpu" || true)
-nskip=$(grep -cE "\*\*\*Skipped" "$OUT/ctest.log" || true)
+cuda_skipped=$(grep -aE "\*\*\*Skipped" "$OUT/ctest.log" | grep -iE "cuda|gpu" || true)
+nskip=$(grep -acE "\*\*\*Skipped" "$OUT/ctest.log" || true)
 ncuda_skip=$(printf '%s' "$cuda_skipped" | grep -c . || true)
 python3 - "$WORK/ctest.json" "$OUT/ctest.log" "$crc" "$ncuda" "$ncuda_skip" "$nskip" "$(secs $t)" <<'PY'
 import json, re, sys
@@ -177,7 +177,9 @@ PY
 done
 
 step neus
-if "$NF" neus --help > /dev/null 2>&1; then
+# `normfield neus --help` exits 0 even without the subcommand (the top-level --help answers): look
+# for it in the subcommand list instead.
+if grep -qE "^  neus " <<< "$("$NF" --help)"; then
   [[ -d $NEUS_SCENE ]] || { echo "normfield has 'neus' but no scene at $NEUS_SCENE (carry it in .gpudata)"; false; }
   rows=()
   for c in $NEUS_CONFIGS; do
