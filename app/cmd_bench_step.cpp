@@ -20,6 +20,7 @@ struct BenchStep {
   int iters = 20, warmup = 3;
   std::string device = "cpu";
   int threads = 0;
+  bool reference = true;
   std::string json_out;
 };
 
@@ -34,6 +35,7 @@ Command reg([](CLI::App& app) {
   sub->add_option("--device", st->device, "cpu or cuda")->capture_default_str();
   sub->add_option("--threads", st->threads, "CPU threads (0: LibTorch default)");
   sub->add_option("--json", st->json_out, "also write the figures as JSON");
+  sub->add_flag("!--no-reference", st->reference, "skip timing the reference (unfused) CN/GN implementation");
   set_action(sub, [st]() {
     TrainFlags flags;
     flags.device = st->device;
@@ -55,7 +57,7 @@ Command reg([](CLI::App& app) {
       f->to(device);
       const double ms = time_train_step(f, x, y, st->iters, st->warmup);
       double ref_ms = -1;
-      if (cfg.value("norm", "none") == "cn" || cfg.value("norm", "none") == "gn") {
+      if (st->reference && (cfg.value("norm", "none") == "cn" || cfg.value("norm", "none") == "gn")) {
         cfg["norm_fused"] = false;
         torch::manual_seed(0);
         auto g = make_field(cfg);
@@ -67,7 +69,8 @@ Command reg([](CLI::App& app) {
                   relu_ms > 0 ? std::to_string(ms / relu_ms).substr(0, 4).c_str() : "-");
       std::fflush(stdout);
       out.push_back({{"method", m}, {"arch", st->arch}, {"points", st->points}, {"device", device.str()},
-                     {"ms_per_iter", ms}, {"reference_ms_per_iter", ref_ms}, {"threads", torch::get_num_threads()}});
+                     {"ms_per_iter", ms}, {"reference_ms_per_iter", ref_ms}, {"threads", torch::get_num_threads()},
+                     {"x_relu", relu_ms > 0 ? ms / relu_ms : -1.0}});
     }
     if (!st->json_out.empty()) write_json(st->json_out, out);
     return 0;

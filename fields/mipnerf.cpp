@@ -106,16 +106,14 @@ std::pair<torch::Tensor, torch::Tensor> MipNeRFImpl::forward_nerf(const torch::T
   torch::Tensor x = ipe;
   for (int64_t i = 0; i < o.depth(); ++i) {
     x = trunk[i]->forward(x);
-    if (!trunk_norms.empty()) x = trunk_norms[i]->forward(x);
-    x = at::relu(x);
+    x = trunk_norms.empty() ? at::relu(x) : trunk_norms[i]->forward_relu(x);
     if (skip_after(o, i)) x = at::cat({x, ipe}, -1);
   }
   auto density = at::softplus(density_head->forward(x).squeeze(-1) + o.density_bias());  // [M]
   auto h = at::cat({bottleneck->forward(x), viewdir_enc}, -1);
   for (int64_t j = 0; j < o.view_depth(); ++j) {
     h = view_layers[j]->forward(h);
-    if (!view_norms.empty()) h = view_norms[j]->forward(h);
-    h = at::relu(h);
+    h = view_norms.empty() ? at::relu(h) : view_norms[j]->forward_relu(h);
   }
   auto rgb = at::sigmoid(rgb_head->forward(h)) * (1 + 2 * o.rgb_padding()) - o.rgb_padding();  // [M, 3]
   return {density, rgb};

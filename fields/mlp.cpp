@@ -32,8 +32,7 @@ torch::Tensor MLPImpl::forward(torch::Tensor x) {
   x = encoding->forward(x);
   for (size_t i = 0; i < linears.size(); ++i) {
     x = linears[i]->forward(x);
-    if (!norms.empty()) x = norms[i]->forward(x);
-    x = at::relu(x);
+    x = norms.empty() ? at::relu(x) : norms[i]->forward_relu(x);
   }
   x = output->forward(x);
   return options.output_activation() == "sigmoid" ? at::sigmoid(x) : x;

@@ -195,4 +195,20 @@ torch::Tensor NormImpl::forward(const torch::Tensor& x) {
   return x;
 }
 
+torch::Tensor NormImpl::forward_relu(const torch::Tensor& x) {
+  const bool fused_cn = options.kind() == NormKind::Cross && options.fused() && fused_norm_supported(x) &&
+                        x.size(1) == options.channels();
+  if (!fused_cn) return at::relu(forward(x));
+  const double eps = options.eps();
+  if (options.mode() == NormMode::Batch || calibrating_) {
+    auto r = cross_norm_fused_stats(x, weight, bias, eps, /*relu=*/true);
+    observe(x, r.stats);
+    return r.y;
+  }
+  TORCH_CHECK(has_frozen_stats(), "nf::Norm(cn) in frozen mode has no statistics: train with momentum > 0 or "
+              "calibrate first");
+  return cross_norm_frozen_fused(x, weight, bias, frozen_mean, frozen_var, frozen_count.item<double>(), eps,
+                                 /*relu=*/true);
+}
+
 }  // namespace nf

@@ -52,6 +52,9 @@ class NormImpl : public torch::nn::Cloneable<NormImpl> {
 
   // x: [T, C] -> [T, C]
   torch::Tensor forward(const torch::Tensor& x);
+  // relu(forward(x)); CN with the fused kernels applies the ReLU in its output pass (and masks its
+  // backward) instead of a pass of its own. x: [T, C] -> [T, C]
+  torch::Tensor forward_relu(const torch::Tensor& x);
 
   NormMode mode() const { return options.mode(); }
   void set_mode(NormMode m);

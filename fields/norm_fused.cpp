@@ -16,6 +16,7 @@
 #include <functional>
 
 #include "fields/compat.h"
+#include "fields/norm_fused_cpu.h"
 #include "fields/norm_reference.h"
 #ifdef NORMFIELD_WITH_CUDA
 #include "fields/cuda/norm_fused.h"
@@ -38,37 +39,37 @@ at::Tensor workspace(const at::Tensor& x) {
 
 // ---------------------------------------------------------------- dispatch (one place per op)
 void cn_forward(const at::Tensor& x, const at::Tensor& w, const at::Tensor& b, double eps, bool frozen,
-                double t_ref, at::Tensor& y, at::Tensor& rs, at::Tensor& cs) {
+                double t_ref, bool relu, at::Tensor& y, at::Tensor& rs, at::Tensor& cs) {
 #ifdef NORMFIELD_WITH_CUDA
   if (cuda_dispatch(x)) {
     auto work = workspace(x);
     AT_DISPATCH_FLOATING_TYPES(x.scalar_type(), "cross_norm_forward_cuda", [&] {
       cuda::cross_norm_forward<scalar_t>(ptr<scalar_t>(x), ptr<scalar_t>(w), ptr<scalar_t>(b), x.size(0),
-                                         x.size(1), eps, frozen, t_ref, ptr<scalar_t>(y), ptr<scalar_t>(rs),
+                                         x.size(1), eps, frozen, t_ref, relu, ptr<scalar_t>(y), ptr<scalar_t>(rs),
                                          ptr<scalar_t>(cs), ptr<scalar_t>(work), current_cuda_stream());
     });
     return;
   }
 #endif
-  fused_cpu::cross_norm_forward(x, w, b, eps, frozen, t_ref, y, rs, cs);
+  fused_cpu::cross_norm_forward(x, w, b, eps, frozen, t_ref, relu, y, rs, cs);
 }
 
-void cn_backward(const at::Tensor& dy, const at::Tensor& x, const at::Tensor& w, const at::Tensor& rs,
-                 const at::Tensor& cs, double eps, bool frozen, double t_ref, at::Tensor& dx, at::Tensor& dw,
-                 at::Tensor& db) {
+void cn_backward(const at::Tensor& dy, const at::Tensor& x, const at::Tensor& w, const at::Tensor& b,
+                 const at::Tensor& rs, const at::Tensor& cs, double eps, bool frozen, double t_ref, bool relu,
+                 at::Tensor& dx, at::Tensor& dw, at::Tensor& db) {
 #ifdef NORMFIELD_WITH_CUDA
   if (cuda_dispatch(x)) {
     auto work = workspace(x);
     AT_DISPATCH_FLOATING_TYPES(x.scalar_type(), "cross_norm_backward_cuda", [&] {
       cuda::cross_norm_backward<scalar_t>(ptr<scalar_t>(dy), ptr<scalar_t>(x), ptr<scalar_t>(w),
-                                          ptr<scalar_t>(rs), ptr<scalar_t>(cs), x.size(0), x.size(1), eps,
-                                          frozen, t_ref, ptr<scalar_t>(dx), ptr<scalar_t>(dw),
+                                          ptr<scalar_t>(b), ptr<scalar_t>(rs), ptr<scalar_t>(cs), x.size(0),
+                                          x.size(1), eps, frozen, t_ref, relu, ptr<scalar_t>(dx), ptr<scalar_t>(dw),
                                           ptr<scalar_t>(db), ptr<scalar_t>(work), current_cuda_stream());
     });
     return;
   }
 #endif
-  fused_cpu::cross_norm_backward(dy, x, w, rs, cs, eps, frozen, t_ref, dx, dw, db);
+  fused_cpu::cross_norm_backward(dy, x, w, b, rs, cs, eps, frozen, t_ref, relu, dx, dw, db);
 }
 
 void gn_forward(const at::Tensor& x, const at::Tensor& w, const at::Tensor& b, double eps, bool frozen,
@@ -143,17 +144,19 @@ variable_list with_stats(AutogradContext* ctx, const at::Tensor& y, const at::Te
 }
 
 // x [T, C], w/b [C] or absent, cs_frozen [2, C] (frozen column mean, variance) or absent.
+// relu: the output is max(0, CN(x)) (mask recomputed in backward).
 struct CrossNormFn : public torch::autograd::Function<CrossNormFn> {
   static variable_list forward(AutogradContext* ctx, const at::Tensor& x, const at::Tensor& w_, const at::Tensor& b_,
-                            const at::Tensor& cs_, double t_ref, double eps) {
+                            const at::Tensor& cs_, double t_ref, double eps, bool relu) {
     const at::Tensor w = present(w_), b = present(b_), cs_frozen = present(cs_);
     const bool frozen = cs_frozen.defined();
     auto y = at::empty_like(x);
     auto rs = at::empty({2, x.size(0)}, x.options());
     auto cs = frozen ? cs_frozen : at::empty({2, x.size(1)}, x.options());
-    cn_forward(x, w, b, eps, frozen, t_ref, y, rs, cs);
+    cn_forward(x, w, b, eps, frozen, t_ref, relu, y, rs, cs);
     ctx->save_for_backward({x, w, b, rs, cs});
     ctx->saved_data["frozen"] = frozen;
+    ctx->saved_data["relu"] = relu;
     ctx->saved_data["t_ref"] = t_ref;
     ctx->saved_data["eps"] = eps;
     return with_stats(ctx, y, frozen ? absent(x) : cs);
@@ -165,20 +168,22 @@ struct CrossNormFn : public torch::autograd::Function<CrossNormFn> {
     const bool frozen = ctx->saved_data["frozen"].toBool();
     const double t_ref = ctx->saved_data["t_ref"].toDouble();
     const double eps = ctx->saved_data["eps"].toDouble();
+    const bool relu = ctx->saved_data["relu"].toBool();
     const at::Tensor& dy = grad_out[0];
-    if (!dy.defined()) return {at::Tensor(), at::Tensor(), at::Tensor(), at::Tensor(), at::Tensor(), at::Tensor()};
+    const at::Tensor none;
+    if (!dy.defined()) return {none, none, none, none, none, none, none};
     if (at::GradMode::is_enabled()) {
       auto ref = [&](const at::Tensor& xx, const at::Tensor& ww, const at::Tensor& bb) {
-        return frozen ? ref::cross_norm_frozen(xx, ww, bb, cs[0], cs[1], t_ref, eps)
-                      : ref::cross_norm(xx, ww, bb, eps);
+        auto y = frozen ? ref::cross_norm_frozen(xx, ww, bb, cs[0], cs[1], t_ref, eps) : ref::cross_norm(xx, ww, bb, eps);
+        return relu ? at::relu(y) : y;
       };
       auto g = differentiable_backward(ref, x, w, b, dy);
-      return {g[0], g[1], g[2], at::Tensor(), at::Tensor(), at::Tensor()};
+      return {g[0], g[1], g[2], none, none, none, none};
     }
     auto dx = at::empty_like(x);
     auto dw = grad_buffer(ctx, 1, w), db = grad_buffer(ctx, 2, b);
-    cn_backward(dy.contiguous(), x, w, rs, cs, eps, frozen, t_ref, dx, dw, db);
-    return {dx, dw, db, at::Tensor(), at::Tensor(), at::Tensor()};
+    cn_backward(dy.contiguous(), x, w, b, rs, cs, eps, frozen, t_ref, relu, dx, dw, db);
+    return {dx, dw, db, none, none, none, none};
   }
 };
 
@@ -286,12 +291,15 @@ bool fused_norm_supported(const at::Tensor& x) {
 }
 
 NormWithStats cross_norm_fused_stats(const at::Tensor& x, const at::Tensor& weight, const at::Tensor& bias,
-                                     double eps) {
+                                     double eps, bool relu) {
   check_x(x, "cross_norm_fused");
-  if (x.numel() == 0) return {ref::cross_norm(x, weight, bias, eps), at::Tensor()};
+  if (x.numel() == 0) {
+    auto y = ref::cross_norm(x, weight, bias, eps);
+    return {relu ? at::relu(y) : y, at::Tensor()};
+  }
   const int64_t C = x.size(1);
   auto out = CrossNormFn::apply(x.contiguous(), like_x(weight, x, C, "cross_norm_fused", "weight"),
-                                like_x(bias, x, C, "cross_norm_fused", "bias"), absent(x), 0.0, eps);
+                                like_x(bias, x, C, "cross_norm_fused", "bias"), absent(x), 0.0, eps, relu);
   return {out[0], out[1]};
 }
 
@@ -301,16 +309,19 @@ at::Tensor cross_norm_fused(const at::Tensor& x, const at::Tensor& weight, const
 
 at::Tensor cross_norm_frozen_fused(const at::Tensor& x, const at::Tensor& weight, const at::Tensor& bias,
                                    const at::Tensor& col_mean, const at::Tensor& col_var, double t_ref,
-                                   double eps) {
+                                   double eps, bool relu) {
   const char* fn = "cross_norm_frozen_fused";
   check_x(x, fn);
   TORCH_CHECK(col_mean.defined() && col_var.defined(), "fields/norm_fused.cpp: ", fn,
               ": col_mean and col_var are required");
-  if (x.numel() == 0) return ref::cross_norm_frozen(x, weight, bias, col_mean, col_var, t_ref, eps);
+  if (x.numel() == 0) {
+    auto y = ref::cross_norm_frozen(x, weight, bias, col_mean, col_var, t_ref, eps);
+    return relu ? at::relu(y) : y;
+  }
   const int64_t C = x.size(1);
   auto cs = at::stack({like_x(col_mean.detach(), x, C, fn, "col_mean"), like_x(col_var.detach(), x, C, fn, "col_var")});
   return CrossNormFn::apply(x.contiguous(), like_x(weight, x, C, fn, "weight"), like_x(bias, x, C, fn, "bias"),
-                            cs, t_ref, eps)[0];
+                            cs, t_ref, eps, relu)[0];
 }
 
 NormWithStats global_norm_fused_stats(const at::Tensor& x, const at::Tensor& weight, const at::Tensor& bias,

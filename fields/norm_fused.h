@@ -9,7 +9,9 @@
 //
 // Memory: forward saves x plus [2, T] row and [2, C] column statistics; backward allocates dx and
 // O(T + C) temporaries. Passes over x (CPU): CN batch forward 2, backward 2; CN frozen forward 1,
-// backward 1; GN batch forward 2, backward 2; GN frozen forward 1, backward 1.
+// backward 1; GN batch forward 2, backward 2; GN frozen forward 1, backward 1. CN's second backward
+// pass reads x and its own first pass's output (p, in dx), not dy. CPU entry points:
+// fields/norm_fused_cpu.h (internal).
 //
 // Double backward (backward with create_graph, e.g. an eikonal loss through a norm layer) is
 // supported: backward then falls back to differentiating the reference formulas.
@@ -25,10 +27,10 @@ bool fused_norm_supported(const at::Tensor& x);
 at::Tensor cross_norm_fused(const at::Tensor& x, const at::Tensor& weight, const at::Tensor& bias,
                             double eps);
 // CN frozen: colsum = t_ref * col_mean, var_T = col_var (constants, no gradient); rows live.
-// col_mean, col_var: [C]; x: [T, C] -> [T, C]
+// col_mean, col_var: [C]; x: [T, C] -> [T, C]. relu: max(0, out) in the same pass (as below).
 at::Tensor cross_norm_frozen_fused(const at::Tensor& x, const at::Tensor& weight, const at::Tensor& bias,
                                    const at::Tensor& col_mean, const at::Tensor& col_var, double t_ref,
-                                   double eps);
+                                   double eps, bool relu = false);
 
 // GN: one mean and one unbiased variance over all T*C entries, per-channel affine. [T, C] -> [T, C]
 at::Tensor global_norm_fused(const at::Tensor& x, const at::Tensor& weight, const at::Tensor& bias,
@@ -45,8 +47,10 @@ struct NormWithStats {
   at::Tensor y;      // [T, C]
   at::Tensor stats;  // see above, or undefined
 };
+// relu: y = max(0, CN(x)) from CN's output pass; the backward recomputes the mask from x (nothing
+// more is saved), so CN + ReLU costs what CN alone does (fused == at::relu(reference) in the tests).
 NormWithStats cross_norm_fused_stats(const at::Tensor& x, const at::Tensor& weight, const at::Tensor& bias,
-                                     double eps);
+                                     double eps, bool relu = false);
 NormWithStats global_norm_fused_stats(const at::Tensor& x, const at::Tensor& weight, const at::Tensor& bias,
                                       double eps);
 NormWithStats batch_norm_fused_stats(const at::Tensor& x, const at::Tensor& weight, const at::Tensor& bias,
@@ -63,34 +67,5 @@ at::Tensor batch_norm_frozen_fused(const at::Tensor& x, const at::Tensor& weight
                                    const at::Tensor& mean, const at::Tensor& var, double eps);
 at::Tensor layer_norm_fused(const at::Tensor& x, const at::Tensor& weight, const at::Tensor& bias,
                             double eps);
-
-// CPU kernels (fields/norm_fused_cpu.cpp), called only by the dispatch in fields/norm_fused.cpp.
-// All tensors contiguous, one dtype (float or double), CPU; w, b, dw, db may be undefined (dw/db
-// undefined: not computed). Row statistics rs [2, T] = (row mean, unbiased row variance); column
-// statistics cs [2, C] = (column mean, unbiased column variance); GN stats [2] = (mean, variance).
-namespace fused_cpu {
-// frozen: cs is an input (colsum = t_ref * cs[0]); else cs is written (t_ref unused).
-void cross_norm_forward(const at::Tensor& x, const at::Tensor& w, const at::Tensor& b, double eps,
-                        bool frozen, double t_ref, at::Tensor& y, at::Tensor& rs, at::Tensor& cs);
-void cross_norm_backward(const at::Tensor& dy, const at::Tensor& x, const at::Tensor& w,
-                         const at::Tensor& rs, const at::Tensor& cs, double eps, bool frozen,
-                         double t_ref, at::Tensor& dx, at::Tensor& dw, at::Tensor& db);
-// frozen: stats is an input; else it is written.
-void global_norm_forward(const at::Tensor& x, const at::Tensor& w, const at::Tensor& b, double eps,
-                         bool frozen, at::Tensor& y, at::Tensor& stats);
-void global_norm_backward(const at::Tensor& dy, const at::Tensor& x, const at::Tensor& w,
-                          const at::Tensor& stats, double eps, bool frozen, at::Tensor& dx,
-                          at::Tensor& dw, at::Tensor& db);
-// BN: cs [2, C] = (column mean, biased column variance), written by forward.
-void batch_norm_forward(const at::Tensor& x, const at::Tensor& w, const at::Tensor& b, double eps, at::Tensor& y,
-                        at::Tensor& cs);
-void batch_norm_backward(const at::Tensor& dy, const at::Tensor& x, const at::Tensor& w, const at::Tensor& cs,
-                         double eps, at::Tensor& dx, at::Tensor& dw, at::Tensor& db);
-// LN: rs [2, T] = (row mean, row 1/sqrt(biased variance + eps)), written by forward.
-void layer_norm_forward(const at::Tensor& x, const at::Tensor& w, const at::Tensor& b, double eps, at::Tensor& y,
-                        at::Tensor& rs);
-void layer_norm_backward(const at::Tensor& dy, const at::Tensor& x, const at::Tensor& w, const at::Tensor& rs,
-                         at::Tensor& dx, at::Tensor& dw, at::Tensor& db);
-}  // namespace fused_cpu
 
 }  // namespace nf

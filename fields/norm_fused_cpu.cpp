@@ -2,21 +2,29 @@
 // fields/norm_fused_cpu_common.h, BN and LN in fields/norm_fused_cpu_bn_ln.cpp.
 #include <ATen/Dispatch.h>
 
-#include "fields/norm_fused.h"
+#include "fields/norm_fused_cpu.h"
 #include "fields/norm_fused_cpu_common.h"
 
 namespace nf::fused_cpu {
 namespace {
 using namespace detail;
 
-// CN output. kLiveRows: row statistics computed here (and stored), else read.
+// One output row of CN: y = xhat * g + b, xhat = (oa x - rA - cA) s, s = rsqrt(cV + vr); kRelu:
+// max(0, y). The backward recomputes y with the same expression for the ReLU mask.
+template <bool kReluOut, typename T>
+NF_INLINE void cn_out_row(int64_t C, const T* __restrict xr, const T* __restrict cA, const T* __restrict cV,
+                          const T* __restrict g, const T* __restrict be, T oa, T rA, T vr, T* __restrict yr) {
+  for (int64_t i = 0; i < C; ++i) {
+    const T v = (oa * xr[i] - rA - cA[i]) * rsqrt_nr(cV[i] + vr) * g[i] + be[i];
+    yr[i] = kReluOut ? (T(0) > v ? T(0) : v) : v;  // max(0, v), NaN kept
+  }
+}
+
+// CN output. kLiveRows: row statistics computed here (and stored), else read. kRelu: max(0, y).
 template <typename T>
 NF_INLINE void cn_apply_rows(const Args<T>& A, int64_t b, int64_t e, double*) {
   const int64_t C = A.C;
-  const T* __restrict cA = A.cA;
-  const T* __restrict cV = A.cV;
-  const T* __restrict g = A.gam;
-  const T* __restrict be = A.bet;
+  const bool relu = A.flags & kRelu;
   for (int64_t t = b; t < e; ++t) {
     const T* __restrict xr = A.x + t * C;
     T* __restrict yr = A.out + t * C;
@@ -31,63 +39,66 @@ NF_INLINE void cn_apply_rows(const Args<T>& A, int64_t b, int64_t e, double*) {
       vr = A.rvar[t];
     }
     const T rA = A.aC * mr;
-    const T oa = A.one_a;
-    for (int64_t i = 0; i < C; ++i)
-      yr[i] = (oa * xr[i] - rA - cA[i]) * g[i] * rsqrt_nr(cV[i] + vr) + be[i];
+    if (relu)
+      cn_out_row<true>(C, xr, A.cA, A.cV, A.gam, A.bet, A.one_a, rA, vr, yr);
+    else
+      cn_out_row<false>(C, xr, A.cA, A.cV, A.gam, A.bet, A.one_a, rA, vr, yr);
   }
 }
 
 // One row of cn_bwd1_rows. Restrict parameters (not locals) tell GCC that the 6 outputs alias
-// nothing, without which it gives up on vectorising (too many runtime alias checks).
-template <typename T>
+// nothing, without which it gives up on vectorising (too many runtime alias checks). kReluOut: dy
+// is masked by y > 0, y recomputed as the forward computed it (cn_out_row).
+template <bool kReluOut, typename T>
 NF_INLINE void cn_bwd1_row(int64_t C, const T* __restrict xr, const T* __restrict gr, const T* __restrict cA,
-                           const T* __restrict cV, const T* __restrict g, T oa, T rA, T vr, T* __restrict pb,
-                           T* __restrict wb, T* __restrict PC, T* __restrict WC, T* __restrict DB,
-                           T* __restrict DG) {
+                           const T* __restrict cV, const T* __restrict g, const T* __restrict be, T oa, T rA,
+                           T vr, T* __restrict pb, T* __restrict wb, T* __restrict PC, T* __restrict WC,
+                           T* __restrict DB, T* __restrict DG) {
   for (int64_t i = 0; i < C; ++i) {
     const T s = rsqrt_nr(cV[i] + vr);
     const T xh = (oa * xr[i] - rA - cA[i]) * s;
-    const T p = gr[i] * g[i] * s;
+    const T d = kReluOut ? (xh * g[i] + be[i] > T(0) ? gr[i] : T(0)) : gr[i];
+    const T p = d * g[i] * s;
     const T w = p * xh * s;
     pb[i] = p;
     wb[i] = w;
     PC[i] += p;
     WC[i] += w;
-    DB[i] += gr[i];
-    DG[i] += gr[i] * xh;
+    DB[i] += d;
+    DG[i] += d * xh;
   }
 }
 
 // CN backward, pass 1. part [4, C]: sum_t p, sum_t p*xhat*s, sum_t dy, sum_t dy*xhat, with
-// s = rsqrt(v + eps), xhat = (x - u) * s, p = dy * weight * s.
-// kFrozen: dx written here (row terms only); else rP/rW stored for pass 2.
+// s = rsqrt(v + eps), xhat = (x - u) * s, p = dy * weight * s (kRelu: dy masked by y > 0).
+// p goes to dx (out); kFrozen: dx finished here (row terms only); else rP/rW stored for pass 2.
 template <typename T>
 NF_INLINE void cn_bwd1_rows(const Args<T>& A, int64_t b, int64_t e, double* part) {
   const int64_t C = A.C;
-  std::vector<T> blk(4 * C, T(0)), buf(2 * C);
+  std::vector<T> blk(4 * C, T(0)), buf(C);
   T* __restrict PC = blk.data();
   T* __restrict WC = PC + C;
   T* __restrict DB = WC + C;
   T* __restrict DG = DB + C;
-  T* __restrict pb = buf.data();
-  T* __restrict wb = pb + C;
-  const T* __restrict cA = A.cA;
-  const T* __restrict cV = A.cV;
-  const T* __restrict g = A.gam;
+  T* __restrict wb = buf.data();
+  const bool relu = A.flags & kRelu;
   for (int64_t t = b; t < e; ++t) {
     const T* __restrict xr = A.x + t * C;
     const T* __restrict gr = A.dy + t * C;
+    T* __restrict dr = A.out + t * C;
     const T mr = A.rmean[t], vr = A.rvar[t];
     const T rA = A.aC * mr;
     const T oa = A.one_a;
-    cn_bwd1_row(C, xr, gr, cA, cV, g, oa, rA, vr, pb, wb, PC, WC, DB, DG);
-    const T P = row_sum(pb, C), W = row_sum(wb, C);
+    if (relu)
+      cn_bwd1_row<true>(C, xr, gr, A.cA, A.cV, A.gam, A.bet, oa, rA, vr, dr, wb, PC, WC, DB, DG);
+    else
+      cn_bwd1_row<false>(C, xr, gr, A.cA, A.cV, A.gam, A.bet, oa, rA, vr, dr, wb, PC, WC, DB, DG);
+    const T P = row_sum(dr, C), W = row_sum(wb, C);
     if (A.flags & kFrozen) {
       // dx = (1+a) p - a P - (W / nC) (x - mr)
       const T ar = W * A.inv_nC;
       const T k = -A.a * P;
-      T* __restrict dr = A.out + t * C;
-      for (int64_t i = 0; i < C; ++i) dr[i] = oa * pb[i] - ar * (xr[i] - mr) + k;
+      for (int64_t i = 0; i < C; ++i) dr[i] = oa * dr[i] - ar * (xr[i] - mr) + k;
     } else {
       A.rP[t] = P;
       A.rW[t] = W;
@@ -96,29 +107,24 @@ NF_INLINE void cn_bwd1_rows(const Args<T>& A, int64_t b, int64_t e, double* part
   }
 }
 
-// CN backward, pass 2 (batch): dx = (1+a) p - ar_t (x - mr_t) - ac_i (x - mc_i) + kr_t + kc_i
+// CN backward, pass 2 (batch), in place on dx = p from pass 1:
+// dx = (1+a) p - ar_t (x - mr_t) - ac_i (x - mc_i) + kr_t + kc_i
 // (deviations formed explicitly: the terms can be large when a variance is near zero).
 template <typename T>
 NF_INLINE void cn_bwd2_rows(const Args<T>& A, int64_t b, int64_t e, double*) {
   const int64_t C = A.C;
-  const T* __restrict cV = A.cV;
-  const T* __restrict g = A.gam;
   const T* __restrict ac = A.ac;
   const T* __restrict kc = A.kc;
   const T* __restrict mc = A.mc;
   for (int64_t t = b; t < e; ++t) {
     const T* __restrict xr = A.x + t * C;
-    const T* __restrict gr = A.dy + t * C;
     T* __restrict dr = A.out + t * C;
-    const T vr = A.rvar[t];
     const T ar = A.rW[t] * A.inv_nC;
     const T kr = -A.a * A.rP[t];
     const T mr = A.rmean[t];
     const T oa = A.one_a;
-    for (int64_t i = 0; i < C; ++i) {
-      const T p = gr[i] * g[i] * rsqrt_nr(cV[i] + vr);
-      dr[i] = oa * p - ar * (xr[i] - mr) - ac[i] * (xr[i] - mc[i]) + (kr + kc[i]);
-    }
+    for (int64_t i = 0; i < C; ++i)
+      dr[i] = oa * dr[i] - ar * (xr[i] - mr) - ac[i] * (xr[i] - mc[i]) + (kr + kc[i]);
   }
 }
 
@@ -171,7 +177,7 @@ Args<T> cn_args(int64_t Tn, int64_t C, double rows, const T* x, T* rs) {
 }  // namespace
 
 void cross_norm_forward(const at::Tensor& x, const at::Tensor& w, const at::Tensor& b, double eps,
-                        bool frozen, double t_ref, at::Tensor& y, at::Tensor& rs, at::Tensor& cs) {
+                        bool frozen, double t_ref, bool relu, at::Tensor& y, at::Tensor& rs, at::Tensor& cs) {
   const int64_t Tn = x.size(0), C = x.size(1);
   if (Tn == 0 || C == 0) return;
   AT_DISPATCH_FLOATING_TYPES(x.scalar_type(), "cross_norm_forward_cpu", [&] {
@@ -197,14 +203,14 @@ void cross_norm_forward(const at::Tensor& x, const at::Tensor& w, const at::Tens
     A.gam = gam.data();
     A.bet = bet.data();
     A.out = y.data_ptr<T>();
-    A.flags = frozen ? kLiveRows : 0;
+    A.flags = (frozen ? kLiveRows : 0) | (relu ? kRelu : 0);
     run_rows<T>(A, Tn, 0, cn_apply_rows_fn<T>());
   });
 }
 
-void cross_norm_backward(const at::Tensor& dy, const at::Tensor& x, const at::Tensor& w,
+void cross_norm_backward(const at::Tensor& dy, const at::Tensor& x, const at::Tensor& w, const at::Tensor& b,
                          const at::Tensor& rs, const at::Tensor& cs, double eps, bool frozen,
-                         double t_ref, at::Tensor& dx, at::Tensor& dw, at::Tensor& db) {
+                         double t_ref, bool relu, at::Tensor& dx, at::Tensor& dw, at::Tensor& db) {
   const int64_t Tn = x.size(0), C = x.size(1);
   if (empty_backward(x, dw, db)) return;
   AT_DISPATCH_FLOATING_TYPES(x.scalar_type(), "cross_norm_backward_cpu", [&] {
@@ -214,14 +220,15 @@ void cross_norm_backward(const at::Tensor& dy, const at::Tensor& x, const at::Te
     const T* csp = cs.data_ptr<T>();
     std::vector<T> cA, cV;
     cn_columns<T>(csp, C, rows, eps, cA, cV);
-    const auto gam = vec_or<T>(w, C, T(1));
+    const auto gam = vec_or<T>(w, C, T(1)), bet = vec_or<T>(b, C, T(0));
     std::vector<T> rPW(frozen ? 0 : static_cast<size_t>(2 * Tn));
     A.cA = cA.data();
     A.cV = cV.data();
     A.gam = gam.data();
+    A.bet = bet.data();
     A.dy = dy.data_ptr<T>();
     A.out = dx.data_ptr<T>();
-    A.flags = frozen ? kFrozen : 0;
+    A.flags = (frozen ? kFrozen : 0) | (relu ? kRelu : 0);
     A.rP = rPW.data();
     A.rW = frozen ? nullptr : rPW.data() + Tn;
     const auto S = run_rows<T>(A, Tn, 4, cn_bwd1_rows_fn<T>());

@@ -3,7 +3,7 @@
 // The row-kernel machinery is in fields/norm_fused_cpu_common.h.
 #include <ATen/Dispatch.h>
 
-#include "fields/norm_fused.h"
+#include "fields/norm_fused_cpu.h"
 #include "fields/norm_fused_cpu_common.h"
 
 namespace nf::fused_cpu {

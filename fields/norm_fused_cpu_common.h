@@ -29,7 +29,7 @@ namespace nf::fused_cpu::detail {
 constexpr int64_t kBlock = 64;             // rows summed in scalar_t before flushing to double
 constexpr int64_t kMinChunk = 1 << 14;     // elements per chunk below which fewer threads are used
 
-enum Flags : int { kRowStats = 1, kLiveRows = 2, kFrozen = 4 };
+enum Flags : int { kRowStats = 1, kLiveRows = 2, kFrozen = 4, kRelu = 8 };
 
 // Everything a row kernel reads or writes; unused fields stay null. [C] arrays are per channel,
 // [T] arrays per row.

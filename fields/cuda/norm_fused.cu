@@ -172,33 +172,40 @@ CnP<T> cn_params(double R, int64_t C, double eps) {
           static_cast<T>(eps), static_cast<T>(1.0 / max1(C))};
 }
 
-// CN output. x [rows, C], rs [2, rows], cs [2, C], w/b [C] or null -> y [rows, C]. Grid-stride.
+// CN output. x [rows, C], rs [2, rows], cs [2, C], w/b [C] or null -> y [rows, C]; relu: max(0, y)
+// (CnElem recomputes y with the same expression for the mask). Grid-stride.
 template <typename T>
 __global__ void k_cn_apply(const T* __restrict__ x, const T* __restrict__ w, const T* __restrict__ b,
                            const T* __restrict__ rs, const T* __restrict__ cs, int64_t rows, int64_t C,
-                           CnP<T> P, T* __restrict__ y) {
+                           CnP<T> P, bool relu, T* __restrict__ y) {
   const int64_t n = rows * C;
   for (int64_t k = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x; k < n;
        k += static_cast<int64_t>(gridDim.x) * blockDim.x) {
     const int64_t t = k / C, i = k - t * C;
     const T s = rsqrt_(cs[C + i] + P.eps + rs[rows + t]);
     const T d = P.one_a * x[k] - P.aC * rs[t] - P.aR * cs[i];
-    y[k] = d * s * (w ? w[i] : T(1)) + (b ? b[i] : T(0));
+    const T v = d * s * (w ? w[i] : T(1)) + (b ? b[i] : T(0));
+    y[k] = relu && T(0) > v ? T(0) : v;
   }
 }
 
-// Per-element CN backward quantities: s = rsqrt(v + eps), xhat = (x - u) s, p = dy w s.
+// Per-element CN backward quantities: s = rsqrt(v + eps), xhat = (x - u) s, p = g w s with g = dy
+// (relu: dy where the forward's output xhat w + b was > 0, else 0).
 template <typename T>
 struct CnElem {
   const T *x, *dy, *w, *rs, *cs;
   int64_t rows, C;
   CnP<T> P;
+  const T* b;
+  bool relu;
   __device__ __forceinline__ void at(int64_t t, int64_t i, T& s, T& xh, T& p, T& g) const {
     const int64_t k = t * C + i;
     s = rsqrt_(cs[C + i] + P.eps + rs[rows + t]);
     xh = (P.one_a * x[k] - P.aC * rs[t] - P.aR * cs[i]) * s;
+    const T wi = w ? w[i] : T(1);
     g = dy[k];
-    p = g * (w ? w[i] : T(1)) * s;
+    if (relu && !(xh * wi + (b ? b[i] : T(0)) > T(0))) g = T(0);
+    p = g * wi * s;
   }
 };
 
@@ -398,7 +405,7 @@ int64_t norm_fused_workspace(int64_t rows, int64_t cols) {
 
 template <typename T>
 void cross_norm_forward(const T* x, const T* w, const T* b, int64_t rows, int64_t C, double eps, bool frozen,
-                        double t_ref, T* y, T* rs, T* cs, T* work, void* stream) {
+                        double t_ref, bool relu, T* y, T* rs, T* cs, T* work, void* stream) {
   if (rows == 0 || C == 0) return;
   auto st = static_cast<cudaStream_t>(stream);
   k_row_stats<T><<<row_blocks(rows), kThreads, 0, st>>>(x, rows, C, rs, rs + rows);
@@ -409,17 +416,18 @@ void cross_norm_forward(const T* x, const T* w, const T* b, int64_t rows, int64_
     check("k_col_stats_finalize");
   }
   const auto P = cn_params<T>(frozen ? t_ref : static_cast<double>(rows), C, eps);
-  k_cn_apply<T><<<elementwise_blocks(rows * C), kThreads, 0, st>>>(x, w, b, rs, cs, rows, C, P, y);
+  k_cn_apply<T><<<elementwise_blocks(rows * C), kThreads, 0, st>>>(x, w, b, rs, cs, rows, C, P, relu, y);
   check("k_cn_apply");
 }
 
 template <typename T>
-void cross_norm_backward(const T* dy, const T* x, const T* w, const T* rs, const T* cs, int64_t rows, int64_t C,
-                         double eps, bool frozen, double t_ref, T* dx, T* dw, T* db, T* work, void* stream) {
+void cross_norm_backward(const T* dy, const T* x, const T* w, const T* b, const T* rs, const T* cs, int64_t rows,
+                         int64_t C, double eps, bool frozen, double t_ref, bool relu, T* dx, T* dw, T* db, T* work,
+                         void* stream) {
   if (rows == 0 || C == 0) return;
   auto st = static_cast<cudaStream_t>(stream);
   const double R = frozen ? t_ref : static_cast<double>(rows);
-  const CnElem<T> E{x, dy, w, rs, cs, rows, C, cn_params<T>(R, C, eps)};
+  const CnElem<T> E{x, dy, w, rs, cs, rows, C, cn_params<T>(R, C, eps), b, relu};
   const int64_t slices = num_slices(rows);
   T* part = work;
   T* rPW = work + 4 * slices * C;
@@ -479,9 +487,10 @@ void global_norm_backward(const T* dy, const T* x, const T* w, const T* stats, i
 
 #define NF_INSTANTIATE(T)                                                                            \
   template void cross_norm_forward<T>(const T*, const T*, const T*, int64_t, int64_t, double, bool,   \
-                                      double, T*, T*, T*, T*, void*);                                 \
-  template void cross_norm_backward<T>(const T*, const T*, const T*, const T*, const T*, int64_t,     \
-                                       int64_t, double, bool, double, T*, T*, T*, T*, void*);         \
+                                      double, bool, T*, T*, T*, T*, void*);                           \
+  template void cross_norm_backward<T>(const T*, const T*, const T*, const T*, const T*, const T*,    \
+                                       int64_t, int64_t, double, bool, double, bool, T*, T*, T*, T*,  \
+                                       void*);                                                        \
   template void global_norm_forward<T>(const T*, const T*, const T*, int64_t, int64_t, double, bool,  \
                                        T*, T*, T*, void*);                                            \
   template void global_norm_backward<T>(const T*, const T*, const T*, const T*, int64_t, int64_t,     \

@@ -13,14 +13,16 @@ namespace nf::cuda {
 int64_t norm_fused_workspace(int64_t rows, int64_t cols);
 
 // CN forward. frozen: cs is read (colsum = t_ref * cs[0]); else cs is written. rs is written.
+// relu: y = max(0, CN(x)).
 template <typename T>
 void cross_norm_forward(const T* x, const T* w, const T* b, int64_t rows, int64_t cols, double eps,
-                        bool frozen, double t_ref, T* y, T* rs, T* cs, T* work, void* stream);
-// CN backward: dx (and dw, db when not null) from dy, x and the forward's rs, cs.
+                        bool frozen, double t_ref, bool relu, T* y, T* rs, T* cs, T* work, void* stream);
+// CN backward: dx (and dw, db when not null) from dy, x and the forward's rs, cs; relu: dy masked
+// where the forward's output (recomputed from x, w, b) was <= 0.
 template <typename T>
-void cross_norm_backward(const T* dy, const T* x, const T* w, const T* rs, const T* cs, int64_t rows,
-                         int64_t cols, double eps, bool frozen, double t_ref, T* dx, T* dw, T* db,
-                         T* work, void* stream);
+void cross_norm_backward(const T* dy, const T* x, const T* w, const T* b, const T* rs, const T* cs,
+                         int64_t rows, int64_t cols, double eps, bool frozen, double t_ref, bool relu, T* dx,
+                         T* dw, T* db, T* work, void* stream);
 // GN forward. frozen: stats is read; else written.
 template <typename T>
 void global_norm_forward(const T* x, const T* w, const T* b, int64_t rows, int64_t cols, double eps,

@@ -1,7 +1,7 @@
 // Fused CN/GN/BN/LN (fields/norm_fused.h) against the reference formulas (fields/norm_reference.h):
 // forward and backward on odd shapes in float and double, batch and frozen mode; finite
 // differences of the hand-written backward; double backward; CUDA == CPU; the Norm module and the
-// MLP config with fused on and off.
+// MLP config with fused on and off. CN also with its fused ReLU (== at::relu of the reference).
 #include <ATen/ATen.h>
 #include <gtest/gtest.h>
 #include <torch/autograd.h>
@@ -41,8 +41,12 @@ struct Case {
   at::Tensor mean, var;  // frozen statistics (CN: [C]; GN: [1])
   double t_ref = 37.0;
   double eps = 1e-5;
+  bool relu = false;  // CN only: max(0, CN(x)) fused into the kernels
 
   at::Tensor fused(const at::Tensor& x, const at::Tensor& w, const at::Tensor& b) const {
+    if (kind == NormKind::Cross && relu)
+      return mode == NormMode::Batch ? nf::cross_norm_fused_stats(x, w, b, eps, true).y
+                                     : nf::cross_norm_frozen_fused(x, w, b, mean, var, t_ref, eps, true);
     if (kind == NormKind::Batch)
       return mode == NormMode::Batch ? nf::batch_norm_fused(x, w, b, eps)
                                      : nf::batch_norm_frozen_fused(x, w, b, mean, var, eps);
@@ -54,6 +58,10 @@ struct Case {
                                    : nf::global_norm_frozen_fused(x, w, b, mean, var, eps);
   }
   at::Tensor ref(const at::Tensor& x, const at::Tensor& w, const at::Tensor& b) const {
+    return relu ? at::relu(ref_pre(x, w, b)) : ref_pre(x, w, b);
+  }
+  // The reference before the ReLU.
+  at::Tensor ref_pre(const at::Tensor& x, const at::Tensor& w, const at::Tensor& b) const {
     auto m = mean.defined() ? mean.to(x.options()) : mean, v = var.defined() ? var.to(x.options()) : var;
     if (kind == NormKind::Batch)
       return mode == NormMode::Batch ? nf::ref::batch_norm(x, w, b, eps) : nf::ref::batch_norm_frozen(x, w, b, m, v, eps);
@@ -66,8 +74,17 @@ struct Case {
   }
 };
 
-Case make_case(NormKind kind, NormMode mode, int64_t C, at::TensorOptions o) {
+// Upstream gradient R with zeros where the pre-ReLU output is within `margin` of 0: there the two
+// implementations' rounding may put an entry on different sides of the kink (a different, equally
+// right mask); elsewhere the ReLU's mask is exact in both. No-op without a ReLU.
+at::Tensor away_from_kink(const at::Tensor& R, const at::Tensor& pre, bool relu, double margin = 1e-3) {
+  if (!relu) return R;
+  return R * (pre.detach().abs() > margin).to(R.scalar_type());
+}
+
+Case make_case(NormKind kind, NormMode mode, int64_t C, at::TensorOptions o, bool relu = false) {
   Case c{kind, mode, {}, {}};
+  c.relu = relu;
   const int64_t S = kind == NormKind::Global ? 1 : C;
   c.mean = (at::randn({S}, o.dtype(at::kDouble)) * 0.5 + 0.3).to(o);
   c.var = (at::rand({S}, o.dtype(at::kDouble)) + 0.5).to(o);
@@ -98,9 +115,9 @@ void expect_close(const Result& a, const Result& b, double tol, const std::strin
 
 std::string name(NormKind k, NormMode m) { return nf::to_string(k) + "_" + nf::to_string(m); }
 
-using Param = std::tuple<NormKind, NormMode>;
+using Param = std::tuple<NormKind, NormMode, bool>;  // kind, mode, fused ReLU (CN only)
 std::string param_name(const ::testing::TestParamInfo<Param>& info) {
-  return name(std::get<0>(info.param), std::get<1>(info.param));
+  return name(std::get<0>(info.param), std::get<1>(info.param)) + (std::get<2>(info.param) ? "_relu" : "");
 }
 
 }  // namespace
@@ -108,7 +125,7 @@ std::string param_name(const ::testing::TestParamInfo<Param>& info) {
 class NormFused : public ::testing::TestWithParam<Param> {};
 
 TEST_P(NormFused, EqualsReferenceOnOddShapes) {
-  const auto [kind, mode] = GetParam();
+  const auto [kind, mode, relu] = GetParam();
   at::manual_seed(1);
   for (auto dtype : {at::kFloat, at::kDouble}) {
     const double tol = dtype == at::kFloat ? 1e-5 : 1e-10;
@@ -117,11 +134,11 @@ TEST_P(NormFused, EqualsReferenceOnOddShapes) {
       for (int64_t C : {1, 2, 3, 28, 49, 256, 512}) {
         const std::string what = std::string(dtype == at::kFloat ? "float" : "double") + " T=" +
                                  std::to_string(T) + " C=" + std::to_string(C);
-        auto c = make_case(kind, mode, C, o);
+        auto c = make_case(kind, mode, C, o, relu);
         auto x = at::randn({T, C}, o) * 2 + 0.5;
         auto w = at::rand({C}, o) + 0.5;
         auto b = at::randn({C}, o);
-        auto R = at::randn({T, C}, o);
+        auto R = away_from_kink(at::randn({T, C}, o), c.ref_pre(x, w, b), relu);
         auto fused = [&](auto& xx, auto& ww, auto& bb) { return c.fused(xx, ww, bb); };
         auto ref = [&](auto& xx, auto& ww, auto& bb) { return c.ref(xx, ww, bb); };
         // BN over <= 2 rows / LN over <= 2 channels: the output is +-1 whatever x, so the exact dx is ~0,
@@ -131,18 +148,21 @@ TEST_P(NormFused, EqualsReferenceOnOddShapes) {
                                 ((kind == NormKind::Batch && T <= 2) || (kind == NormKind::Layer && C <= 2));
         const double dx_tol = degenerate ? tol / std::sqrt(c.eps) : 0.0;
         expect_close(run(fused, x, w, b, R), run(ref, x, w, b, R), tol, what, dx_tol);
-        if (T == 17) expect_close(run(fused, x, {}, {}, R), run(ref, x, {}, {}, R), tol, what + " no affine", dx_tol);
+        if (T == 17) {
+          auto R0 = away_from_kink(R, c.ref_pre(x, {}, {}), relu);
+          expect_close(run(fused, x, {}, {}, R0), run(ref, x, {}, {}, R0), tol, what + " no affine", dx_tol);
+        }
       }
     }
   }
 }
 
 TEST_P(NormFused, BackwardMatchesFiniteDifferences) {
-  const auto [kind, mode] = GetParam();
+  const auto [kind, mode, relu] = GetParam();
   at::manual_seed(2);
   const auto o = at::TensorOptions().dtype(at::kDouble);
   for (auto [T, C] : std::vector<std::pair<int64_t, int64_t>>{{1, 1}, {1, 3}, {3, 1}, {2, 2}, {5, 4}, {4, 7}}) {
-    auto c = make_case(kind, mode, C, o);
+    auto c = make_case(kind, mode, C, o, relu);
     auto f = [&](const std::vector<at::Tensor>& in) { return c.fused(in[0], in[1], in[2]); };
     auto x = at::randn({T, C}, o);
     auto w = at::rand({C}, o) + 0.5;
@@ -153,14 +173,14 @@ TEST_P(NormFused, BackwardMatchesFiniteDifferences) {
 
 TEST_P(NormFused, DoubleBackwardEqualsReference) {
   // An eikonal-style loss: the gradient of a scalar wrt x, itself differentiated.
-  const auto [kind, mode] = GetParam();
+  const auto [kind, mode, relu] = GetParam();
   at::manual_seed(3);
   const auto o = at::TensorOptions().dtype(at::kDouble);
-  auto c = make_case(kind, mode, 6, o);
+  auto c = make_case(kind, mode, 6, o, relu);
   auto x0 = at::randn({9, 6}, o);
   auto w0 = at::rand({6}, o) + 0.5;
   auto b0 = at::randn({6}, o);
-  auto R = at::randn({9, 6}, o);
+  auto R = away_from_kink(at::randn({9, 6}, o), c.ref_pre(x0, w0, b0), relu);
   auto second = [&](bool fused) {
     auto x = x0.clone().set_requires_grad(true), w = w0.clone().set_requires_grad(true);
     auto b = b0.clone().set_requires_grad(true);
@@ -176,7 +196,7 @@ TEST_P(NormFused, DoubleBackwardEqualsReference) {
 
 TEST_P(NormFused, CudaEqualsCpu) {
   if (!torch::cuda::is_available()) GTEST_SKIP() << "no CUDA device";
-  const auto [kind, mode] = GetParam();
+  const auto [kind, mode, relu] = GetParam();
   at::manual_seed(4);
   for (auto dtype : {at::kFloat, at::kDouble}) {
     const double tol = dtype == at::kFloat ? 2e-5 : 1e-10;
@@ -185,11 +205,11 @@ TEST_P(NormFused, CudaEqualsCpu) {
              {1, 1}, {2, 3}, {17, 28}, {1000, 49}, {4099, 512}, {65537, 33}, {393216, 28}}) {
       const std::string what = std::string(dtype == at::kFloat ? "float" : "double") + " T=" +
                                std::to_string(T) + " C=" + std::to_string(C);
-      auto c = make_case(kind, mode, C, o);
+      auto c = make_case(kind, mode, C, o, relu);
       auto x = at::randn({T, C}, o) * 2 + 0.5;
       auto w = at::rand({C}, o) + 0.5;
       auto b = at::randn({C}, o);
-      auto R = at::randn({T, C}, o);
+      auto R = away_from_kink(at::randn({T, C}, o), c.ref_pre(x, w, b), relu);
       auto cpu = run([&](auto& xx, auto& ww, auto& bb) { return c.fused(xx, ww, bb); }, x, w, b, R);
       Case g = c;
       g.mean = c.mean.cuda();
@@ -200,9 +220,10 @@ TEST_P(NormFused, CudaEqualsCpu) {
       // rstd * w * dy with rstd = 1/sqrt(eps) ~ 316, so float rounding is amplified by that much.
       const double dx_tol = kind == NormKind::Global && mode == NormMode::Batch && T * C == 1 ? tol / std::sqrt(c.eps) : tol;
       expect_close(gpu, cpu, tol, what, dx_tol);
+      auto R0 = away_from_kink(R, c.ref_pre(x, {}, {}), relu);
       auto gpu_plain = run([&](auto& xx, auto& ww, auto& bb) { return g.fused(xx, ww, bb); }, x.cuda(), {}, {},
-                           R.cuda());
-      auto cpu_plain = run([&](auto& xx, auto& ww, auto& bb) { return c.fused(xx, ww, bb); }, x, {}, {}, R);
+                           R0.cuda());
+      auto cpu_plain = run([&](auto& xx, auto& ww, auto& bb) { return c.fused(xx, ww, bb); }, x, {}, {}, R0);
       expect_close(gpu_plain, cpu_plain, tol, what + " no affine", dx_tol);
     }
   }
@@ -210,13 +231,22 @@ TEST_P(NormFused, CudaEqualsCpu) {
 
 INSTANTIATE_TEST_SUITE_P(CnGn, NormFused,
                          ::testing::Combine(::testing::Values(NormKind::Cross, NormKind::Global),
-                                            ::testing::Values(NormMode::Batch, NormMode::Frozen)),
+                                            ::testing::Values(NormMode::Batch, NormMode::Frozen),
+                                            ::testing::Values(false)),
+                         param_name);
+
+// CN with the ReLU in its kernels (Norm::forward_relu, used by the MLP and mip-NeRF trunks).
+INSTANTIATE_TEST_SUITE_P(CnRelu, NormFused,
+                         ::testing::Combine(::testing::Values(NormKind::Cross),
+                                            ::testing::Values(NormMode::Batch, NormMode::Frozen),
+                                            ::testing::Values(true)),
                          param_name);
 
 // BN (batch: the CPU row kernels; frozen: torch's eval kernel) and LN (CPU row kernels).
 INSTANTIATE_TEST_SUITE_P(BnLn, NormFused,
-                         ::testing::Values(Param{NormKind::Batch, NormMode::Batch}, Param{NormKind::Batch, NormMode::Frozen},
-                                           Param{NormKind::Layer, NormMode::Batch}),
+                         ::testing::Values(Param{NormKind::Batch, NormMode::Batch, false},
+                                           Param{NormKind::Batch, NormMode::Frozen, false},
+                                           Param{NormKind::Layer, NormMode::Batch, false}),
                          param_name);
 
 TEST(NormFusedApi, MatchesDesignVectorAndHandlesLayouts) {
@@ -266,11 +296,13 @@ TEST_P(NormFusedModule, FusedOnEqualsFusedOff) {
       off->bias.copy_(on->bias);
     }
     auto x = at::randn({300, 28}, at::TensorOptions().dtype(dtype)) * 2 + 0.5;
-    auto R = at::randn({300, 28}, at::TensorOptions().dtype(dtype));
-    auto step = [&](nf::Norm& n) {
+    auto R0 = at::randn({300, 28}, at::TensorOptions().dtype(dtype));
+    at::Tensor R;
+    // relu: forward_relu (CN: the ReLU in the fused kernels; others: at::relu after forward).
+    auto step = [&](nf::Norm& n, bool relu) {
       auto xv = x.clone().set_requires_grad(true);
       for (auto& p : n->parameters()) p.mutable_grad() = at::Tensor();
-      auto y = n->forward(xv);
+      auto y = relu ? n->forward_relu(xv) : n->forward(xv);
       (y * R).sum().backward();
       return std::vector<at::Tensor>{y.detach(), xv.grad(), n->weight.grad(), n->bias.grad()};
     };
@@ -284,12 +316,24 @@ TEST_P(NormFusedModule, FusedOnEqualsFusedOff) {
       }
       on->set_mode(mode);
       off->set_mode(mode);
-      auto a = step(on), r = step(off);
-      for (size_t j = 0; j < a.size(); ++j)
-        EXPECT_LT(scaled_err(a[j], r[j]), tol) << nf::to_string(k) << " " << nf::to_string(mode) << " " << j;
-      // The running estimate (observe) is unchanged by the fused path.
-      EXPECT_TRUE(at::allclose(on->frozen_mean, off->frozen_mean));
-      EXPECT_TRUE(at::allclose(on->frozen_var, off->frozen_var));
+      for (bool relu : {false, true}) {
+        at::Tensor pre;
+        {
+          off->eval();  // no running-estimate update
+          at::NoGradGuard ng;
+          pre = off->forward(x);
+          off->train();
+        }
+        R = away_from_kink(R0, pre, relu);
+        auto a = step(on, relu), r = step(off, relu);
+        for (size_t j = 0; j < a.size(); ++j)
+          EXPECT_LT(scaled_err(a[j], r[j]), tol)
+              << nf::to_string(k) << " " << nf::to_string(mode) << (relu ? " relu " : " ") << j;
+        if (relu) EXPECT_EQ(a[0].min().item<double>(), 0.0);
+        // The running estimate (observe) is unchanged by the fused path.
+        EXPECT_TRUE(at::allclose(on->frozen_mean, off->frozen_mean));
+        EXPECT_TRUE(at::allclose(on->frozen_var, off->frozen_var));
+      }
     }
   }
 }
