@@ -10,6 +10,7 @@
 
 #include "fields/compat.h"
 #include "render/cuda/volume_render.h"
+#include "render/volume_render_ray.h"
 
 namespace nf {
 

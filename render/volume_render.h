@@ -10,17 +10,14 @@
 //  - volume_render_fused: one pass per ray (CPU at::parallel_for loop, or a CUDA kernel with one
 //    thread per ray) with a hand-written backward (gradients w.r.t. density, rgb and bg; t_vals and
 //    dirs are constants). volume_render() is the fused one.
+// The compositing step is composite() (render/composite.h) with alpha_i = 1 - exp(-sigma_i delta_i)
+// and eps = 0; this fused op keeps the transmittance as exp(-sum sigma delta) (no product of
+// 1 - alpha, more accurate for large densities) and differentiates w.r.t. sigma directly.
 #include <ATen/ATen.h>
 
-namespace nf {
+#include "render/composite.h"  // RenderOutput
 
-struct RenderOutput {
-  at::Tensor rgb;      // [N, 3] composited colour, background included
-  at::Tensor depth;    // [N] sum_i w_i t_mid_i (unnormalised: the background contributes t = 0;
-                       //     normalized_depth() gives the expected depth of the hit)
-  at::Tensor acc;      // [N] opacity sum_i w_i (<= 1)
-  at::Tensor weights;  // [N, S] w_i
-};
+namespace nf {
 
 // density: [N, S] >= 0 (after the activation)
 // rgb:     [N, S, 3]

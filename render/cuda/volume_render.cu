@@ -1,7 +1,8 @@
-// CUDA kernels for fused volume rendering (math in render/cuda/volume_render.h).
+// CUDA kernels for fused volume rendering (math in render/volume_render_ray.h).
 // Contract: one thread per ray; every pointer is contiguous device memory of the shapes listed in
 // the header; N rays with S samples; results are identical in formula to the CPU loop.
 #include "render/cuda/volume_render.h"
+#include "render/volume_render_ray.h"
 
 #include <cuda_runtime.h>
 
