@@ -1,4 +1,4 @@
-// MRI problem construction: .npy reader, orthonormal 3-D FFT, k-space masks.
+// MRI problem construction: orthonormal 3-D FFT, k-space masks.
 #include "datasets/mri_data.h"
 
 #include <ATen/CPUGeneratorImpl.h>
@@ -16,53 +16,6 @@
 namespace nf {
 namespace {
 
-// The value text after 'key': in a .npy header dict (trimmed, up to the next ',' or '}' at depth 0;
-// a parenthesised tuple is returned whole). Empty when the key is missing.
-std::string dict_value(const std::string& header, const std::string& key) {
-  size_t pos = header.find("'" + key + "'");
-  if (pos == std::string::npos) pos = header.find("\"" + key + "\"");
-  if (pos == std::string::npos) return {};
-  pos = header.find(':', pos);
-  if (pos == std::string::npos) return {};
-  ++pos;
-  while (pos < header.size() && std::isspace(static_cast<unsigned char>(header[pos]))) ++pos;
-  if (pos >= header.size()) return {};
-  if (header[pos] == '(') {
-    const size_t end = header.find(')', pos);
-    return end == std::string::npos ? std::string{} : header.substr(pos, end - pos + 1);
-  }
-  if (header[pos] == '\'' || header[pos] == '"') {
-    const size_t end = header.find(header[pos], pos + 1);
-    return end == std::string::npos ? std::string{} : header.substr(pos + 1, end - pos - 1);
-  }
-  size_t end = pos;
-  while (end < header.size() && header[end] != ',' && header[end] != '}') ++end;
-  std::string v = header.substr(pos, end - pos);
-  while (!v.empty() && std::isspace(static_cast<unsigned char>(v.back()))) v.pop_back();
-  return v;
-}
-
-// "(96, 96, 96)" / "(5,)" / "()" -> sizes; false on anything else.
-bool parse_shape(const std::string& tuple, std::vector<int64_t>& shape) {
-  if (tuple.size() < 2 || tuple.front() != '(' || tuple.back() != ')') return false;
-  std::string item;
-  for (size_t i = 1; i < tuple.size(); ++i) {
-    const char ch = tuple[i];
-    if (ch == ',' || ch == ')') {
-      while (!item.empty() && (item.back() == 'L' || item.back() == ' ')) item.pop_back();
-      if (!item.empty()) {
-        if (!std::all_of(item.begin(), item.end(), [](char c) { return std::isdigit(c); }))
-          return false;
-        shape.push_back(std::stoll(item));
-      }
-      item.clear();
-    } else if (!std::isspace(static_cast<unsigned char>(ch))) {
-      item += ch;
-    }
-  }
-  return true;
-}
-
 // Centred integer frequency of each index of an unshifted FFT axis (numpy fftfreq * n).
 at::Tensor centred_freq(int64_t n) {
   auto i = at::arange(n, at::TensorOptions().dtype(at::kDouble));
@@ -72,77 +25,6 @@ at::Tensor centred_freq(int64_t n) {
 const std::vector<int64_t> kFftDims{-3, -2, -1};
 
 }  // namespace
-
-at::Tensor load_npy(const std::filesystem::path& path) {
-  auto fail = [&](const std::string& what) {
-    throw std::runtime_error(path.string() + ": " + what);
-  };
-  std::ifstream in(path, std::ios::binary);
-  if (!in) fail("cannot open file");
-  const std::string buf((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  if (buf.size() < 10 || buf.compare(0, 6, "\x93NUMPY") != 0) fail("not a .npy file (bad magic)");
-  const auto* b = reinterpret_cast<const unsigned char*>(buf.data());
-  const int major = b[6];
-  size_t hlen = 0, hstart = 0;
-  if (major == 1) {
-    hlen = b[8] | (static_cast<size_t>(b[9]) << 8);
-    hstart = 10;
-  } else if (major == 2 || major == 3) {
-    if (buf.size() < 12) fail("truncated header");
-    hlen = b[8] | (static_cast<size_t>(b[9]) << 8) | (static_cast<size_t>(b[10]) << 16) |
-           (static_cast<size_t>(b[11]) << 24);
-    hstart = 12;
-  } else {
-    fail("unsupported .npy format version " + std::to_string(major));
-  }
-  if (hstart + hlen > buf.size()) fail("truncated header");
-  const std::string header = buf.substr(hstart, hlen);
-
-  const std::string descr = dict_value(header, "descr");
-  const std::string fortran = dict_value(header, "fortran_order");
-  std::vector<int64_t> shape;
-  if (descr.empty()) fail("header has no 'descr'");
-  if (fortran == "True") fail("fortran_order arrays are not supported (save in C order)");
-  if (fortran != "False") fail("header has no valid 'fortran_order'");
-  if (!parse_shape(dict_value(header, "shape"), shape)) fail("header has no valid 'shape'");
-
-  struct Kind { const char* descr; at::ScalarType type; size_t item; };
-  static const Kind kKinds[] = {
-      {"|u1", at::kByte, 1},  {"<u1", at::kByte, 1},  {"|b1", at::kBool, 1},
-      {"<u2", at::kInt, 2},   {"<i2", at::kShort, 2}, {"<i4", at::kInt, 4},
-      {"<f4", at::kFloat, 4}, {"<f8", at::kDouble, 8}};
-  const Kind* kind = nullptr;
-  for (const auto& k : kKinds)
-    if (descr == k.descr) kind = &k;
-  if (!kind) fail("unsupported dtype '" + descr + "' (|u1 <u2 <i2 <i4 <f4 <f8, little-endian)");
-  const uint16_t probe = 1;
-  if (*reinterpret_cast<const unsigned char*>(&probe) != 1) fail("big-endian host not supported");
-
-  size_t numel = 1;
-  for (int64_t s : shape) {
-    if (s < 0 || (s > 0 && numel > std::numeric_limits<size_t>::max() / 16 / s))
-      fail("invalid shape");
-    numel *= static_cast<size_t>(s);
-  }
-  const size_t offset = hstart + hlen, need = numel * kind->item, have = buf.size() - offset;
-  if (have < need)
-    fail("truncated data (expected " + std::to_string(need) + " bytes, found " +
-         std::to_string(have) + ")");
-
-  auto out = at::empty(shape, at::TensorOptions().dtype(kind->type));
-  const char* src = buf.data() + offset;
-  if (std::string(kind->descr) == "<u2") {  // no uint16 tensors in LibTorch 1.13: widen
-    auto* dst = out.data_ptr<int32_t>();
-    for (size_t i = 0; i < numel; ++i) {
-      uint16_t v;
-      std::memcpy(&v, src + 2 * i, 2);
-      dst[i] = v;
-    }
-  } else if (need > 0) {
-    std::memcpy(out.data_ptr(), src, need);
-  }
-  return out;
-}
 
 at::Tensor load_mri(const std::filesystem::path& path) {
   auto v = load_npy(path);

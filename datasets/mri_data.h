@@ -1,6 +1,6 @@
 #pragma once
 // 3-D MRI reconstruction problem: a volume, its orthonormal 3-D Fourier transform (k-space), an
-// undersampling mask and the observed coefficients; plus a small .npy reader for the volumes.
+// undersampling mask and the observed coefficients (volumes are read with load_npy, datasets/npy.h).
 //
 // k-space layout: UNSHIFTED FFT order (DC at index 0 of every axis, as at::fft_fftn returns it).
 // The masks are built with fftshift-aware frequencies f = i for i < (n+1)/2, else i - n.
@@ -10,14 +10,9 @@
 #include <filesystem>
 #include <string>
 
-namespace nf {
+#include "datasets/npy.h"  // load_npy
 
-// Reads a NumPy .npy file (format 1.0, 2.0 or 3.0; C order; little-endian dtypes |u1 <u1 |b1 <u2
-// <i2 <i4 <f4 <f8). Returns a CPU tensor of that shape: u1 -> uint8, b1 -> bool, u2 -> int32
-// (widened), i2 -> int16, i4 -> int32, f4 -> float32, f8 -> float64.
-// Throws std::runtime_error "<path>: <problem>" for a missing file, bad magic, bad header,
-// fortran order, unsupported dtype and truncated data.
-at::Tensor load_npy(const std::filesystem::path& path);
+namespace nf {
 
 // A volume from a .npy file as float32 [D, H, W] in [0, 1]: uint8 data / 255, anything else
 // min-max normalised. Axes as stored (the Colin27 files are z, y, x).

@@ -8,7 +8,7 @@ cd "$(dirname "$0")/.."
 PACKAGES=(build-essential cmake ninja-build ccache git pkg-config
           libtorch-dev libopenblas0-openmp nlohmann-json3-dev libcli11-dev libstb-dev libgtest-dev
           libtinyobjloader-dev libopen3d-dev libimgui-dev libglfw3-dev libglew-dev xvfb xauth
-          gnuplot-nox python3-torch)
+          gnuplot-nox python3-torch libzip-dev libembree-dev libnanoflann-dev)
 missing=()
 for p in "${PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -142,36 +142,4 @@ nlohmann::json MriTask::config() const {
   return j;
 }
 
-void save_npy(const std::filesystem::path& path, const at::Tensor& t) {
-  std::string descr;
-  auto c = t.to(at::kCPU).contiguous();
-  switch (c.scalar_type()) {
-    case at::kByte: descr = "|u1"; break;
-    case at::kBool: descr = "|b1"; break;
-    case at::kFloat: descr = "<f4"; break;
-    default: throw std::runtime_error(path.string() + ": save_npy supports uint8, bool and float32 only");
-  }
-  std::string shape = "(";
-  for (int64_t i = 0; i < c.dim(); ++i) shape += (i ? ", " : "") + std::to_string(c.size(i));
-  shape += c.dim() == 1 ? ",)" : ")";
-  std::string header = "{'descr': '" + descr + "', 'fortran_order': False, 'shape': " + shape + ", }";
-  const size_t total = 10 + header.size() + 1;
-  header.append((64 - total % 64) % 64, ' ');
-  header += '\n';
-  if (path.has_parent_path()) std::filesystem::create_directories(path.parent_path());
-  const auto tmp = path.string() + ".tmp";
-  {
-    std::ofstream out(tmp, std::ios::binary);
-    if (!out) throw std::runtime_error(path.string() + ": cannot write");
-    out.write("\x93NUMPY\x01\x00", 8);
-    const uint16_t len = static_cast<uint16_t>(header.size());
-    const char lb[2] = {static_cast<char>(len & 0xff), static_cast<char>(len >> 8)};
-    out.write(lb, 2);
-    out << header;
-    out.write(static_cast<const char*>(c.data_ptr()), static_cast<std::streamsize>(c.nbytes()));
-    if (!out) throw std::runtime_error(path.string() + ": write failed");
-  }
-  std::filesystem::rename(tmp, path);
-}
-
 }  // namespace nf

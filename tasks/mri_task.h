@@ -25,6 +25,7 @@
 #include <string>
 
 #include "datasets/mri_data.h"
+#include "datasets/npy.h"  // save_npy
 #include "tasks/task.h"
 
 namespace nf {
@@ -69,8 +70,5 @@ class MriTask : public Task {
   at::Tensor coords_;       // [D*H*W, 3]
   at::Tensor zero_filled_;  // [D, H, W]
 };
-
-// Writes a uint8/bool/float32 CPU tensor as a .npy file (format 1.0, C order).
-void save_npy(const std::filesystem::path& path, const at::Tensor& t);
 
 }  // namespace nf
