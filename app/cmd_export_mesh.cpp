@@ -1,4 +1,5 @@
-// normfield export-mesh: marching cubes of a trained occupancy checkpoint (PLY or OBJ by extension).
+// normfield export-mesh: marching cubes of a trained occupancy or NeuS (SDF) checkpoint (PLY or OBJ by
+// extension), by the checkpoint's task.
 #include <algorithm>
 #include <cstdio>
 #include <filesystem>
@@ -7,6 +8,8 @@
 
 #include "app/commands.h"
 #include "render/mesh.h"
+#include "tasks/checkpoint.h"
+#include "tasks/neus_task.h"
 #include "tasks/occupancy_task.h"
 
 namespace nf::app {
@@ -23,14 +26,14 @@ struct ExportMesh {
 
 Command reg([](CLI::App& app) {
   auto st = std::make_shared<ExportMesh>();
-  auto* sub = app.add_subcommand("export-mesh", "extract the mesh of a trained occupancy checkpoint");
-  sub->add_option("--checkpoint", st->checkpoint, "checkpoint.pt written by fit-shape")->required();
+  auto* sub = app.add_subcommand("export-mesh", "extract the mesh of a trained occupancy or NeuS checkpoint");
+  sub->add_option("--checkpoint", st->checkpoint, "checkpoint.pt written by fit-shape or neus train")->required();
   sub->add_option("--resolution", st->resolution, "grid resolution (nodes per axis)")->capture_default_str();
-  sub->add_option("--threshold", st->threshold, "surface at sigmoid(f) = threshold")->capture_default_str();
+  sub->add_option("--threshold", st->threshold, "surface at sigmoid(f) = threshold (occupancy, default 0.5) or sdf = threshold (NeuS, default 0; inside < 0)")->capture_default_str();
   sub->add_option("--block", st->block, "block edge (block^3 points per forward)")->capture_default_str();
   sub->add_option("--out", st->out, "output mesh (.ply or .obj)")->capture_default_str();
   sub->add_option("--device", st->device, "cpu or cuda")->capture_default_str();
-  set_action(sub, [st]() {
+  set_action(sub, [st, sub]() {
     auto ext = std::filesystem::path(st->out).extension().string();
     std::transform(ext.begin(), ext.end(), ext.begin(), [](unsigned char c) { return std::tolower(c); });
     if (ext != ".ply" && ext != ".obj")
@@ -41,7 +44,12 @@ Command reg([](CLI::App& app) {
       throw std::runtime_error("--device cuda: no CUDA device available to LibTorch");
     const c10::Device device(st->device == "cuda" ? c10::kCUDA : c10::kCPU);
     std::string mode;
-    auto mesh = occupancy_mesh_from_checkpoint(st->checkpoint, st->resolution, st->threshold, st->block, device, &mode);
+    const auto meta = read_checkpoint_meta(st->checkpoint);
+    const bool sdf = meta.task_config.is_object() && meta.task_config.value("task", std::string()) == "neus";
+    if (sdf && !sub->count("--threshold")) st->threshold = 0.0;
+    auto mesh = sdf ? neus_mesh_from_checkpoint(st->checkpoint, st->resolution, st->threshold, st->block, device, &mode)
+                    : occupancy_mesh_from_checkpoint(st->checkpoint, st->resolution, st->threshold, st->block, device,
+                                                     &mode);
     if (ext == ".ply")
       write_ply(st->out, mesh);
     else

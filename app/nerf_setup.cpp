@@ -9,18 +9,20 @@
 namespace nf::app {
 namespace fs = std::filesystem;
 
-fs::path resolve_nerf_config(const std::string& name) {
+fs::path resolve_nerf_config(const std::string& name) { return resolve_task_config(name, "nerf"); }
+
+fs::path resolve_task_config(const std::string& name, const std::string& folder) {
   if (fs::is_regular_file(name)) return name;
   const std::string file = fs::path(name).extension() == ".json" ? name : name + ".json";
-  const fs::path dirs[] = {assets_dir() / "configs/nerf", fs::path("assets/configs/nerf")};
+  const fs::path dirs[] = {assets_dir() / "configs" / folder, fs::path("assets/configs") / folder};
   for (const auto& d : dirs)
     if (fs::is_regular_file(d / file)) return d / file;
   std::string avail;
   if (fs::is_directory(dirs[0]))
     for (const auto& e : fs::directory_iterator(dirs[0]))
       if (e.path().extension() == ".json") avail += (avail.empty() ? "" : ", ") + e.path().stem().string();
-  throw std::runtime_error("--config " + name + ": no such file or config in assets/configs/nerf (available: " +
-                           avail + ")");
+  throw std::runtime_error("--config " + name + ": no such file or config in assets/configs/" + folder +
+                           " (available: " + avail + ")");
 }
 
 void require_scene(const std::string& scene) {

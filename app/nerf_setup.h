@@ -17,6 +17,8 @@ namespace nf::app {
 // --config: an existing file, else a name in assets/configs/nerf (".json" optional); the error lists
 // the available names.
 std::filesystem::path resolve_nerf_config(const std::string& name);
+// The same for assets/configs/<folder> (e.g. "neus").
+std::filesystem::path resolve_task_config(const std::string& name, const std::string& folder);
 // Throws "--scene DIR: no such scene folder".
 void require_scene(const std::string& scene);
 

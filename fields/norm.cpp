@@ -157,6 +157,7 @@ torch::Tensor NormImpl::forward(const torch::Tensor& x) {
   if (k == NormKind::Layer)
     return fused ? layer_norm_fused(x, weight, bias, eps) : ref::layer_norm(x, weight, bias, eps);
   if (options.mode() == NormMode::Batch || calibrating_) {
+    if (keep_) keep(x);
     if (!fused) {
       observe(x);
       switch (k) {
@@ -209,6 +210,43 @@ torch::Tensor NormImpl::forward_relu(const torch::Tensor& x) {
               "calibrate first");
   return cross_norm_frozen_fused(x, weight, bias, frozen_mean, frozen_var, frozen_count.item<double>(), eps,
                                  /*relu=*/true);
+}
+
+}  // namespace nf
+
+namespace nf {
+
+void NormImpl::keep(const torch::Tensor& x) {
+  const auto k = options.kind();
+  const double T = static_cast<double>(x.size(0));
+  if (k == NormKind::Batch) {
+    kept_mean = x.mean(0);
+    kept_var = (x - kept_mean).pow(2).mean(0);
+  } else if (k == NormKind::Global) {
+    kept_mean = x.mean().reshape({1});
+    kept_var = ((x - kept_mean).pow(2).sum() / std::max(static_cast<double>(x.numel()) - 1, 1.0)).reshape({1});
+  } else if (k == NormKind::Cross) {
+    kept_mean = x.mean(0);
+    kept_var = ref::unbiased_var(x, 0, /*keepdim=*/false);
+  }
+  kept_count = T;
+}
+
+torch::Tensor NormImpl::forward_kept(const torch::Tensor& x) {
+  const auto k = options.kind();
+  if (k == NormKind::None || k == NormKind::Layer) return forward(x);
+  TORCH_CHECK(x.dim() == 2 && x.size(1) == options.channels(), "nf::Norm(", to_string(k), ") expects [T, ",
+              options.channels(), "], got ", x.sizes());
+  TORCH_CHECK(kept_mean.defined(), "nf::Norm(", to_string(k),
+              ")::forward_kept: no kept statistics (run a batch-mode forward with keep_batch_stats(true) first)");
+  const double eps = options.eps();
+  switch (k) {
+    case NormKind::Batch: return ref::batch_norm_frozen(x, weight, bias, kept_mean, kept_var, eps);
+    case NormKind::Global: return ref::global_norm_frozen(x, weight, bias, kept_mean, kept_var, eps);
+    case NormKind::Cross: return ref::cross_norm_frozen(x, weight, bias, kept_mean, kept_var, kept_count, eps);
+    default: break;
+  }
+  return x;
 }
 
 }  // namespace nf

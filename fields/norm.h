@@ -68,6 +68,20 @@ class NormImpl : public torch::nn::Cloneable<NormImpl> {
   void end_calibration();
   bool calibrating() const { return calibrating_; }
 
+  // Per-point evaluation of the batch-mode field (x-derivatives without the coupling through the
+  // batch statistics, e.g. NeuS normals and eikonal term). While keep_batch_stats(true), every
+  // batch-mode forward also keeps its batch-dimension statistics in kept_mean / kept_var /
+  // kept_count (same definitions as the frozen buffers: BN column mean and biased variance; GN mean
+  // and unbiased variance [1]; CN column mean, unbiased variance and T). They are computed with
+  // differentiable ops, so they keep their graph to whatever produced that batch (the weights).
+  // forward_kept(x) applies the frozen formula with them (reference ops, differentiable to any order
+  // in x, the affine parameters and the kept statistics); on the batch that produced them it equals
+  // forward(x). LN and none: forward(x).
+  void keep_batch_stats(bool on) { keep_ = on; }
+  torch::Tensor forward_kept(const torch::Tensor& x);  // [T', C] -> [T', C]
+  torch::Tensor kept_mean, kept_var;  // BN/CN [C], GN [1]; undefined until a batch was kept
+  double kept_count = 0;
+
   NormOptions options;
   torch::Tensor weight;  // [C] (affine gamma, init 1)
   torch::Tensor bias;    // [C] (affine beta, init 0)
@@ -82,7 +96,9 @@ class NormImpl : public torch::nn::Cloneable<NormImpl> {
   // Running estimate / calibration accumulation from x; batch_stats [2, C] or [2] (mean, variance as
   // the fused forward computed them), when defined, saves the running estimate its own pass.
   void observe(const torch::Tensor& x, const torch::Tensor& batch_stats = {});
+  void keep(const torch::Tensor& x);  // kept_* from the batch x (see keep_batch_stats)
   bool calibrating_ = false;
+  bool keep_ = false;
   torch::Tensor acc_sum_, acc_sumsq_;    // double accumulators
   double acc_count_ = 0;
   double acc_rows_ = 0;

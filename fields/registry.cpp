@@ -7,6 +7,7 @@
 #include "fields/mfn.h"
 #include "fields/mipnerf.h"
 #include "fields/mlp.h"
+#include "fields/neus.h"
 #include "fields/siren.h"
 #include "fields/wire.h"
 
@@ -90,6 +91,7 @@ FieldRegistry& FieldRegistry::global() {
     auto* reg = new FieldRegistry();
     register_builtins(*reg);
     register_mipnerf(*reg);
+    register_neus(*reg);
     return reg;
   }();
   return *r;

@@ -1,21 +1,26 @@
 #include "tasks/lr_schedule.h"
 
+#include <algorithm>
 #include <cmath>
 #include <stdexcept>
 
 namespace nf {
 
 double LrSchedule::at(int64_t step, int64_t total) const {
+  if (warmup > 0 && step < warmup) return lr * static_cast<double>(step) / static_cast<double>(warmup);
   if (kind == "constant" || total <= 1) return lr;
   const double end = lr_final < 0 ? lr / 10 : lr_final;
-  const double f = std::min(1.0, static_cast<double>(step) / static_cast<double>(total - 1));
+  const int64_t s = std::max<int64_t>(0, step - warmup), n = std::max<int64_t>(1, total - 1 - warmup);
+  const double f = std::min(1.0, static_cast<double>(s) / static_cast<double>(n));
   if (kind == "exponential") return lr * std::pow(end / lr, f);
   if (kind == "cosine") return end + 0.5 * (lr - end) * (1 + std::cos(M_PI * f));
   throw std::invalid_argument("unknown lr schedule '" + kind + "' (valid: constant, exponential, cosine)");
 }
 
 nlohmann::json LrSchedule::to_json() const {
-  return {{"kind", kind}, {"lr", lr}, {"lr_final", lr_final}};
+  nlohmann::json j{{"kind", kind}, {"lr", lr}, {"lr_final", lr_final}};
+  if (warmup > 0) j["warmup"] = warmup;
+  return j;
 }
 
 LrSchedule lr_schedule_from_string(const std::string& kind, double lr, double lr_final) {

@@ -10,6 +10,9 @@ struct LrSchedule {
   std::string kind = "constant";  // constant | exponential | cosine
   double lr = 1e-3;               // at step 0
   double lr_final = -1;           // at the last step (exponential, cosine); < 0 means lr / 10
+  // Linear warm-up: lr * step / warmup for step < warmup (0 at step 0, as NeuS), then the schedule
+  // over steps warmup .. total-1. 0: none.
+  int64_t warmup = 0;
   double at(int64_t step, int64_t total) const;
   nlohmann::json to_json() const;
 };

@@ -47,10 +47,11 @@ TEST(Registry, EveryMethodRoundTripsThroughItsConfig) {
 }
 
 TEST(Registry, EveryRegisteredTypeRoundTrips) {
-  EXPECT_EQ(nf::FieldRegistry::global().types().size(), 5u);  // mlp, siren, wire, mfn, mipnerf
+  EXPECT_EQ(nf::FieldRegistry::global().types().size(), 6u);  // mlp, siren, wire, mfn, mipnerf, neus
   for (const auto& type : nf::FieldRegistry::global().types()) {
     nlohmann::json cfg{{"type", type}, {"in_dim", 3}, {"out_dim", 1}, {"hidden_layers", 2}, {"width", 8}};
     if (type == "mipnerf") cfg = {{"type", type}, {"preset", "small"}, {"norm", "cn"}};
+    if (type == "neus") cfg = {{"type", type}, {"preset", "small"}, {"norm", "cn"}};
     auto field = nf::make_field(cfg);
     EXPECT_EQ(nf::make_field(field->config())->config(), field->config()) << type;
   }
