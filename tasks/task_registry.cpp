@@ -264,7 +264,8 @@ void check_protocol_value(const std::string& k, double v, const std::string& whe
   }
   if (k == "iters" || k == "log_every" || k == "checkpoint_every" || k == "seed") {
     const double lo = (k == "iters" || k == "log_every") ? 1 : 0;
-    if (v != std::floor(v) || v < lo || v > 9.0e15) bad(std::string("a whole number >= ") + (lo ? "1" : "0"));
+    if (v != std::floor(v)) throw ConfigError(where + ": key '" + k + "' must be an integer, got " + json(v).dump());
+    if (v < lo || v > 9.0e15) bad(std::string("a whole number >= ") + (lo ? "1" : "0"));
   }
 }
 }  // namespace

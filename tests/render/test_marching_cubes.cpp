@@ -278,8 +278,9 @@ TEST(MeshExport, PlyAndObjRoundTrip) {
   EXPECT_TRUE(at::allclose(at::tensor(v).view({-1, 3}), m.vertices, 0, 1e-6));
   EXPECT_TRUE(at::equal(at::tensor(faces, at::kLong).view({-1, 3}), m.faces));
 
-  // Errors name the file.
-  const std::string bad = (dir / "no_such_dir" / "x.ply").string();
+  // Errors name the file (missing folders are created, so write below a regular file instead).
+  std::ofstream(dir / "not_a_dir") << "x";
+  const std::string bad = (dir / "not_a_dir" / "x.ply").string();
   try {
     nf::write_ply(bad, m);
     FAIL() << "expected an error";
