@@ -18,30 +18,11 @@
 #include "fields/config.h"
 #include "render/ipe.h"
 #include "render/samplers.h"
+#include "tasks/step_rng.h"
 
 namespace nf {
 namespace {
 
-constexpr uint64_t kStepStride = 1000003ULL;
-constexpr int64_t kCalibStep = 1000000007LL;  // a step index no run reaches: its own sample stream
-
-uint64_t step_seed(uint64_t seed, int64_t step) { return seed * kStepStride + static_cast<uint64_t>(step); }
-
-// A generator for `device` seeded with `seed`: a fresh CPU generator, or the device's default
-// generator re-seeded (no CUDA headers needed), so a step's jitter depends on (seed, step) only.
-at::Generator seeded_generator(const c10::Device& device, uint64_t seed) {
-  if (device.is_cpu()) return at::make_generator<at::CPUGeneratorImpl>(seed);
-  auto g = at::globalContext().defaultGenerator(device);
-  std::lock_guard<std::mutex> lock(g.mutex());
-  g.set_current_seed(seed);
-  return g;
-}
-
-std::string view_name(const char* prefix, size_t k) {
-  char buf[64];
-  std::snprintf(buf, sizeof buf, "%s_%03zu.png", prefix, k);
-  return buf;
-}
 
 at::Tensor mse(const at::Tensor& a, const at::Tensor& b) { return (a - b).pow(2).mean(); }
 

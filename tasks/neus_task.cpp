@@ -18,39 +18,11 @@
 #include "fields/config.h"
 #include "tasks/checkpoint.h"
 #include "render/marching_cubes.h"
+#include "render/nerf_render.h"
 #include "render/neus_sampling.h"
+#include "tasks/step_rng.h"
 
 namespace nf {
-namespace {
-
-constexpr uint64_t kStepStride = 1000003ULL;
-constexpr int64_t kCalibStep = 1000000007LL;  // a step index no run reaches: its own sample stream
-
-uint64_t step_seed(uint64_t seed, int64_t step) { return seed * kStepStride + static_cast<uint64_t>(step); }
-
-at::Generator seeded_generator(const c10::Device& device, uint64_t seed) {
-  if (device.is_cpu()) return at::make_generator<at::CPUGeneratorImpl>(seed);
-  auto g = at::globalContext().defaultGenerator(device);
-  std::lock_guard<std::mutex> lock(g.mutex());
-  g.set_current_seed(seed);
-  return g;
-}
-
-std::string view_name(const char* prefix, size_t k) {
-  char buf[64];
-  std::snprintf(buf, sizeof buf, "%s_%03zu.png", prefix, k);
-  return buf;
-}
-
-bool needs_frozen_stats(FieldImpl& field) {
-  for (auto& n : field.norm_layers()) {
-    const auto k = n->options.kind();
-    if (k == NormKind::Batch || k == NormKind::Global || k == NormKind::Cross) return true;
-  }
-  return false;
-}
-
-}  // namespace
 
 // ------------------------------------------------------------------ options
 nlohmann::json NeusOptions::to_json() const {
@@ -190,7 +162,7 @@ Mesh neus_mesh_from_checkpoint(const std::filesystem::path& checkpoint, int64_t 
   bool frozen = true;
   for (auto& n : m.norm_layers()) frozen = frozen && n->mode() == NormMode::Frozen;
   if (norm_mode)
-    *norm_mode = !needs_frozen_stats(m) ? (m.norm_layers().empty() ? "none" : "per-sample norm")
+    *norm_mode = !nerf_needs_frozen_stats(m) ? (m.norm_layers().empty() ? "none" : "per-sample norm")
                  : frozen ? "frozen (statistics from the checkpoint)"
                           : "batch (checkpoint has no frozen statistics: the mesh depends on --block)";
   return neus_mesh(m, resolution, block, S, device, level);
@@ -287,7 +259,7 @@ StepResult NeusTask::step(FieldImpl& field, int64_t step) {
 
 std::string NeusTask::calibrate(FieldImpl& field) {
   auto& m = as_neus(field);
-  if (!needs_frozen_stats(m)) {
+  if (!nerf_needs_frozen_stats(m)) {
     m.set_norm_mode(NormMode::Batch);
     return m.norm_layers().empty() ? "none" : "per-sample norm (no batch statistics)";
   }
