@@ -6,12 +6,13 @@
 
 #include "app/commands.h"
 #include "normfield/version.h"
+#include "tasks/build_info.h"
 
 int main(int argc, char** argv) {
   CLI::App app{"normfield " NORMFIELD_VERSION
                " - coordinate networks with normalization layers (BN, LN, GN, CN)"};
   app.require_subcommand(1);
-  app.set_version_flag("--version", std::string("normfield ") + NORMFIELD_VERSION + " (" + NORMFIELD_GIT_REV + ")");
+  app.set_version_flag("--version", std::string("normfield ") + NORMFIELD_VERSION + " (" + nf::git_revision() + ")");
   for (auto& reg : nf::app::command_registry()) reg(app);
   // Parse errors (unknown flag, bad value refused by a validator) as one line, exit code 1.
   app.failure_message([](const CLI::App*, const CLI::Error& e) {

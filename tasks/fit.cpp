@@ -7,7 +7,7 @@
 #include "fields/file_io.h"
 #include "fields/memory_check.h"
 #include "fields/registry.h"
-#include "normfield/version.h"
+#include "tasks/build_info.h"
 
 namespace nf {
 
@@ -60,8 +60,8 @@ FitResult fit_task(Task& task, const nlohmann::json& field_config, const TrainOp
   r.metrics["field"] = field->config();
   r.metrics["task"] = task.config();
   r.metrics["train"] = opts.to_json();
-  r.metrics["version"] = NORMFIELD_VERSION;
-  r.metrics["git"] = NORMFIELD_GIT_REV;
+  r.metrics["version"] = normfield_version();
+  r.metrics["git"] = git_revision();
   if (reconstruct) r.reconstruction = reconstruct(*field).to(at::kCPU);
   if (!opts.out_dir.empty()) {
     trainer.save(trainer.checkpoint_path());  // now with calibrated frozen statistics
