@@ -1,9 +1,10 @@
-// normfield-viewer in NeRF mode (lego_100 from NORMFIELD_DATA, a tiny config: few rays and samples).
+// normfield-viewer in NeRF mode (the shipped lego_100 of tests/data, a tiny config: few rays and samples).
 // 1. The run thread (no display): previews from any camera at any scale, the held-out PSNR rising
 //    with training, a moved camera giving another picture, a checkpoint opening without training.
 // 2. Under Xvfb: a headless lockstep run with --compare renders both runs from the same camera, its
 //    view changes between two frames and its held-out PSNR rises; --spin (paused) changes the view;
-//    --checkpoint opens a saved run paused. Skipped without the viewer, xvfb-run or the data.
+//    --checkpoint opens a saved run paused. Skipped without the viewer or xvfb-run; FAILs without the
+//    shipped data.
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
@@ -17,6 +18,7 @@
 #include "datasets/image_io.h"
 #include "fields/mipnerf.h"
 #include "tasks/checkpoint.h"
+#include "support/shipped_data.h"
 #include "support/test_data.h"
 
 namespace {
@@ -26,12 +28,12 @@ using nf::viewer::Snapshot;
 using nf::viewer::TrainingRun;
 using nf::viewer::ViewRequest;
 
-std::filesystem::path lego() { return nf_test::data_dir() / "nerf_synthetic" / "lego_100"; }
+std::filesystem::path lego() { return nf_test::shipped_data() / "nerf_synthetic" / "lego_100"; }
 bool have_lego() { return std::filesystem::exists(lego() / "transforms_train.json"); }
 
-// The NeRF task config of the tests: 50x50 images, 10 training frames, 128 rays of 8 + 8 samples.
+// The NeRF task config of the tests: 50x50 images, 8 training frames, 128 rays of 8 + 8 samples.
 nlohmann::json tiny_task() {
-  return {{"task", "nerf"},      {"scene", lego().string()}, {"downscale", 2}, {"max_train_frames", 10},
+  return {{"task", "nerf"},      {"scene", lego().string()}, {"downscale", 2}, {"max_train_frames", 8},
           {"batch", 128},        {"n_coarse", 8},            {"n_fine", 8},    {"eval_max_views", 1},
           {"calib_batches", 1}};
 }
@@ -74,7 +76,7 @@ nf::PreviewCamera orbit(const nf::PreviewCamera& base, double yaw_deg, double ra
 }  // namespace
 
 TEST(ViewerNerf, PreviewsHeldoutPsnrCameraAndCheckpoint) {
-  if (!have_lego()) GTEST_SKIP() << lego() << " not found (set NORMFIELD_DATA)";
+  ASSERT_TRUE(have_lego()) << lego() << " not found (tests/data is part of the repository)";
   const auto dir = nf_test::scratch("viewer_nerf");
   nf::viewer::RenderBudget budget;
   budget.fixed_scale = 0.5;
@@ -84,7 +86,7 @@ TEST(ViewerNerf, PreviewsHeldoutPsnrCameraAndCheckpoint) {
   ASSERT_FALSE(s0.failed) << s0.status;
   const auto info = run.info();
   ASSERT_TRUE(info.has_camera);
-  ASSERT_EQ(info.cameras.size(), 11u);  // 10 training frames + 1 test view
+  ASSERT_EQ(info.cameras.size(), 9u);  // 8 training frames + 1 test view
   EXPECT_EQ(info.cameras[0].camera.width, 50);
   // A free camera at half resolution: rgb, depth and acc of 25 x 25.
   ViewRequest v;
@@ -123,8 +125,8 @@ TEST(ViewerNerf, PreviewsHeldoutPsnrCameraAndCheckpoint) {
   EXPECT_GT((pixels(*s2.image("rgb")) - rgb_a).abs().mean().item<double>(), 0.01);
   // At a dataset camera: the error view and its PSNR.
   v.id = 3;
-  v.camera = info.cameras[10].camera;
-  v.dataset_view = 10;
+  v.camera = info.cameras[8].camera;
+  v.dataset_view = 8;  // the test view
   run.set_view(v);
   ASSERT_TRUE(run.wait_for_view(3, 30, 120));
   auto s3 = latest(run);
@@ -187,7 +189,7 @@ nlohmann::json sidecar(const std::filesystem::path& png) {
 }
 
 const std::string kTiny =
-    " --set downscale=2 --set max_train_frames=10 --set batch=128 --set n_coarse=8 --set n_fine=8"
+    " --set downscale=2 --set max_train_frames=8 --set batch=128 --set n_coarse=8 --set n_fine=8"
     " --set eval_max_views=1 --threads 1 --preview-scale 0.5 --width 1100 --height 600";
 
 bool can_run_viewer() {
@@ -198,7 +200,7 @@ bool can_run_viewer() {
 
 TEST(ViewerNerf, HeadlessCompareTrainsAndRendersBothRuns) {
   if (!can_run_viewer()) GTEST_SKIP() << "normfield-viewer not built or xvfb-run missing";
-  if (!have_lego()) GTEST_SKIP() << lego() << " not found";
+  ASSERT_TRUE(have_lego()) << lego() << " not found (tests/data is part of the repository)";
   const auto dir = nf_test::scratch("viewer_nerf_gui");
   const auto shot = (dir / "nerf.png").string();
   const auto r = run_cmd("xvfb-run -a -s '-screen 0 1280x720x24' " + viewer_path() + " --task nerf --scene " +
@@ -235,7 +237,7 @@ TEST(ViewerNerf, HeadlessCompareTrainsAndRendersBothRuns) {
 
 TEST(ViewerNerf, HeadlessSpinChangesTheViewAndCheckpointOpensPaused) {
   if (!can_run_viewer()) GTEST_SKIP() << "normfield-viewer not built or xvfb-run missing";
-  if (!have_lego()) GTEST_SKIP() << lego() << " not found";
+  ASSERT_TRUE(have_lego()) << lego() << " not found (tests/data is part of the repository)";
   const auto dir = nf_test::scratch("viewer_nerf_spin");
   // A short run saved as a checkpoint (the run thread, as the viewer's Save button does).
   const auto ckpt = (dir / "tiny.pt").string();

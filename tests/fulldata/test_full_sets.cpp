@@ -9,6 +9,7 @@
 #include <string>
 
 #include "datasets/blender.h"
+#include "datasets/dtu.h"
 #include "datasets/image_io.h"
 #include "datasets/mesh_io.h"
 #include "datasets/mri_data.h"
@@ -72,7 +73,11 @@ TEST(FullData, DtuScan65HasAllViews) {
   const fs::path dtu = nf_test::data_dir() / "dtu" / "dtu_scan65_400x300";
   EXPECT_EQ(count_files(dtu / "image", ".png"), 49) << dtu;
   EXPECT_EQ(count_files(dtu / "mask", ".png"), 49) << dtu;
-  EXPECT_TRUE(fs::exists(dtu / "cameras_sphere.npz")) << dtu;
+  ASSERT_TRUE(fs::exists(dtu / "cameras_sphere.npz")) << dtu;
+  const nf::DtuScene s = nf::load_dtu(dtu);  // every view's projection, image and mask
+  EXPECT_EQ(s.images.sizes(), (at::IntArrayRef{49, 300, 400, 3}));
+  EXPECT_EQ(s.masks.sizes(), (at::IntArrayRef{49, 300, 400}));
+  EXPECT_TRUE(s.has_masks);
 }
 
 TEST(FullData, CtAndMriVolumes) {
