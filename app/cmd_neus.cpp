@@ -9,6 +9,7 @@
 #include <map>
 
 #include "app/commands.h"
+#include "app/flag_checks.h"
 #include "app/nerf_setup.h"
 #include "app/train_flags.h"
 #include "fields/config.h"
@@ -16,6 +17,7 @@
 #include "tasks/checkpoint.h"
 #include "tasks/fit.h"
 #include "tasks/neus_task.h"
+#include "tasks/task_registry.h"
 
 namespace nf::app {
 namespace {
@@ -57,26 +59,31 @@ void print_summary(const std::string& what, const nlohmann::json& m) {
 }
 
 int run_train(Train& st, CLI::App* sub) {
+  // One rule with nerf train and the viewer: protocol = flag > config > the neus task's defaults
+  // (tasks/task_registry.cpp: lr 5e-4), the task built by make_task from the config's "neus" block.
   st.flags.config_path = resolve_task_config(st.flags.config_path, "neus").string();
   auto cfg = st.flags.apply_config(sub);
-  require_scene(st.scene);
   const std::string w = st.flags.config_path;
+  check_config_keys(cfg, {"neus", "warmup"}, w);
+  require_scene(st.scene);
   nlohmann::json field = cfg.contains("field") ? cfg["field"] : neus_config("small");
   if (!st.norm.empty()) field["norm"] = st.norm;
-  auto o = NeusOptions::from_json(cfg.value("neus", nlohmann::json::object()), w, NeusOptions{}, true);
-  o.scene = st.scene;
-  o.seed = st.flags.seed;
-  if (st.batch > 0) o.batch = st.batch;
-  if (st.mesh_resolution > 0) o.mesh_resolution = st.mesh_resolution;
-  if (st.max_views >= -1) o.eval_max_views = st.max_views;
-  TrainFlags f = st.flags;
-  if (f.lr <= 0) f.lr = 5e-4;  // NeuS
+  nlohmann::json given = {{"scene", st.scene}, {"seed", st.flags.seed}};
+  if (st.batch > 0) given["batch"] = st.batch;
+  if (st.mesh_resolution > 0) given["mesh_resolution"] = st.mesh_resolution;
+  if (st.max_views >= -1) given["eval_max_views"] = st.max_views;
   const std::string name = fs::path(w).stem().string();
-  auto train = f.train_options("neus " + name);
+  auto train = st.flags.train_options("neus " + name);  // lr: the config's, else the task's (5e-4)
   train.lr.warmup = cfg_get<int64_t>(cfg, "warmup", 0, w);
   auto device = st.flags.setup();
-  NeusTask task(o, device);
-  auto r = fit_task(task, field, train, device, {});
+  check_out_dir(st.flags.out);  // before any data loading or training
+  std::unique_ptr<Task> task;
+  try {
+    task = make_task(task_config_from("neus", cfg, given), device);
+  } catch (const ConfigError& e) {
+    throw ConfigError(w + ": " + e.what());
+  }
+  auto r = fit_task(*task, field, train, device, {});
   auto& m = r.metrics;
   m["config"] = name;
   if (!train.out_dir.empty()) write_json((train.out_dir / "results.json").string(), m);
@@ -133,17 +140,17 @@ Command reg([](CLI::App& app) {
   auto tr = std::make_shared<Train>();
   auto* t = neus->add_subcommand("train", "train NeuS on a DTU-style scene; evaluate held-out views, extract the mesh");
   t->add_option("--scene", tr->scene, "scene folder (image/, mask/, cameras_sphere.npz)")->required();
-  tr->flags.config_path = "neus_small";
-  tr->flags.iters = 2000;
+  tr->flags.set_task("neus");
+  tr->flags.config_path = task_protocol("neus")["config"];
   tr->flags.out = "out/neus";
-  tr->flags.add_to(t);
+  tr->flags.add_to(t, [](const std::string& c) { return resolve_task_config(c, "neus").string(); });
   t->get_option("--method")->group("");
   t->get_option("--arch")->group("");
   t->get_option("--config")
       ->description("config name in assets/configs/neus (neus, neus_cn, neus_small, neus_small_cn) or a JSON path; "
                     "flags override it")
       ->capture_default_str();
-  t->get_option("--lr")->description("learning rate (default: the config's, else 5e-4 as NeuS)");
+  t->get_option("--lr")->description("learning rate (the config's, else 5e-4 as NeuS)");
   t->add_option("--norm", tr->norm, "override the SDF network's norm: none, bn, ln, gn, cn");
   t->add_option("--batch", tr->batch, "rays per step (default: the config's)");
   t->add_option("--mesh-resolution", tr->mesh_resolution, "marching-cubes grid (default: the config's)");

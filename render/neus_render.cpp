@@ -62,7 +62,7 @@ NeusView neus_render_view(NeuSImpl& field, const Camera& cam, const NeusRenderOp
   auto R = c.c2w.slice(0, 0, 3).slice(1, 0, 3);  // camera -> world rotation
   NeusRenderOptions ro = o;
   ro.perturb = false;
-  std::vector<at::Tensor> rgb, nrm, acc;
+  std::vector<at::Tensor> rgb, nrm, acc, depth;
   const int64_t N = rays.size();
   for (int64_t s = 0; s < N; s += chunk) {
     const int64_t e = std::min(N, s + chunk);
@@ -71,11 +71,13 @@ NeusView neus_render_view(NeuSImpl& field, const Camera& cam, const NeusRenderOp
     rgb.push_back(r.rgb.detach());
     nrm.push_back(at::matmul(r.normal.detach(), R) * 0.5 + 0.5);  // R^T n, row vectors
     acc.push_back(r.acc.detach());
+    depth.push_back(r.depth.detach());
   }
   NeusView v;
   v.rgb = at::cat(rgb).reshape({cam.height, cam.width, 3}).to(at::kCPU);
   v.normal = at::cat(nrm).reshape({cam.height, cam.width, 3}).clamp(0, 1).to(at::kCPU);
   v.acc = at::cat(acc).reshape({cam.height, cam.width}).to(at::kCPU);
+  v.depth = at::cat(depth).reshape({cam.height, cam.width}).to(at::kCPU);
   return v;
 }
 

@@ -51,6 +51,7 @@ struct NeusView {
   at::Tensor rgb;     // [H, W, 3] on the CPU
   at::Tensor normal;  // [H, W, 3] on the CPU: normals in the camera frame (OpenCV axes), * 0.5 + 0.5
   at::Tensor acc;     // [H, W] on the CPU
+  at::Tensor depth;   // [H, W] on the CPU: distance along the unit ray direction (NeusRays::depth)
 };
 
 // A whole image in chunks of `chunk` rays (no jitter). With batch-dependent norms put the field in

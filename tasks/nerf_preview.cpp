@@ -12,14 +12,8 @@
 namespace nf {
 namespace {
 
-PreviewCamera preview_camera(const NerfCamera& cam, const at::Tensor& c2w) {  // c2w: [4, 4]
-  PreviewCamera p;
-  p.width = cam.W;
-  p.height = cam.H;
-  p.focal = cam.focal;
-  auto c = c2w.to(at::kCPU, at::kDouble).contiguous();
-  for (int i = 0; i < 16; ++i) p.c2w[static_cast<size_t>(i)] = c.data_ptr<double>()[i];
-  return p;
+PreviewCamera preview_camera(const NerfCamera& cam, const at::Tensor& c2w) {  // c2w: [4, 4] OpenGL axes
+  return nf::preview_camera(cam.at(c2w));
 }
 
 // [H, W, 3] -> [h, w, 3], area average (exact for integer factors).
@@ -49,6 +43,7 @@ PreviewInfo NerfTask::preview_info() const {
   info.near = camera_.near;
   info.far = camera_.far;
   if (eval_.poses.size(0) > 0) info.heldout = stem(eval_.files[0]) + " (half resolution)";
+  info.modes = {"rgb", "depth", "acc", "error"};
   return info;
 }
 
@@ -71,17 +66,9 @@ Preview NerfTask::preview(FieldImpl& field, const PreviewRequest& r) {
     calibrate(m);  // sets the batch-independent mode; no statistics to compute
   }
   Preview p;
-  auto scaled = [&](const PreviewCamera& c, double s) {
-    NerfCamera cam = camera_;
-    cam.W = std::max(4, static_cast<int>(std::lround(c.width * s)));
-    cam.H = std::max(4, static_cast<int>(std::lround(c.height * s)));
-    cam.focal = c.focal * static_cast<double>(cam.W) / c.width;
-    return cam;
-  };
   const double s = std::clamp(r.scale, 1e-3, 1.0);
-  const PreviewCamera full = r.use_camera ? r.camera : preview_camera(camera_, train_poses_[0]);
-  const NerfCamera cam = scaled(full, s);
-  auto v = render_view(m, cam, c2w_tensor(full), options_, device_);
+  const Camera cam = r.use_camera ? to_camera(r.camera).scaled(s) : camera_.at(train_poses_[0]).scaled(s);
+  auto v = render_view(m, cam, camera_.near, camera_.far, options_, device_);
   auto rgb = v.rgb.clamp(0, 1).contiguous();
   p.images.push_back({"rgb", {rgb, "rgb"}});
   p.images.push_back({"depth", {depth_to_image(v.depth, v.acc, camera_.near, camera_.far).contiguous(), "unit"}});
@@ -98,7 +85,7 @@ Preview NerfTask::preview(FieldImpl& field, const PreviewRequest& r) {
       if (r.dataset_view - F < eval_.images.size(0)) gt = eval_.images[r.dataset_view - F];
     }
     if (gt.defined()) {
-      gt = resize_area(gt.to(at::kCPU, at::kFloat), cam.H, cam.W);
+      gt = resize_area(gt.to(at::kCPU, at::kFloat), cam.height, cam.width);
       p.images.push_back({"error", {(rgb - gt).abs().mean(2).contiguous(), "error"}});
       p.scalars["psnr_view"] = psnr(rgb, gt);
     }
@@ -106,9 +93,9 @@ Preview NerfTask::preview(FieldImpl& field, const PreviewRequest& r) {
   if (r.heldout) {
     load_eval_split();
     if (eval_.images.size(0) > 0) {
-      const auto hcam = scaled(preview_camera(camera_, eval_.poses[0]), 0.5);
-      auto hv = render_view(m, hcam, eval_.poses[0], options_, device_);
-      p.scalars["heldout_psnr"] = psnr(hv.rgb.clamp(0, 1), resize_area(eval_.images[0], hcam.H, hcam.W));
+      const auto hcam = camera_.at(eval_.poses[0]).scaled(0.5);
+      auto hv = render_view(m, hcam, camera_.near, camera_.far, options_, device_);
+      p.scalars["heldout_psnr"] = psnr(hv.rgb.clamp(0, 1), resize_area(eval_.images[0], hcam.height, hcam.width));
     }
   }
   return p;

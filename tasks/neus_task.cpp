@@ -292,6 +292,16 @@ std::string NeusTask::calibrate(FieldImpl& field) {
   return s.str();
 }
 
+at::Tensor NeusTask::target(int k) const {
+  auto t = scene_.images[k].to(at::kFloat);
+  if (options_.mask_weight > 0) {  // the wmask target: background black (white with white_bkgd)
+    auto mk = (scene_.masks[k] > 0.5).to(at::kFloat).unsqueeze(2);
+    const double bg = options_.white_bkgd ? 1.0 : 0.0;
+    t = t * mk + bg * (1 - mk);
+  }
+  return t;
+}
+
 nlohmann::json NeusTask::evaluate(FieldImpl& field) {
   auto& m = as_neus(field);
   m.eval();
@@ -305,12 +315,7 @@ nlohmann::json NeusTask::evaluate(FieldImpl& field) {
   for (int k : eval_views_) {
     Rendered r;
     r.view = neus_render_view(m, camera(k), ro, options_.chunk, device_);
-    r.target = scene_.images[k].to(at::kFloat);
-    if (options_.mask_weight > 0) {  // the wmask target: background black (white with white_bkgd)
-      auto mk = (scene_.masks[k] > 0.5).to(at::kFloat).unsqueeze(2);
-      const double bg = options_.white_bkgd ? 1.0 : 0.0;
-      r.target = r.target * mk + bg * (1 - mk);
-    }
+    r.target = target(k);
     r.name = scene_.files[k];
     const double p = psnr(r.view.rgb.clamp(0, 1), r.target), s = ssim(r.view.rgb.clamp(0, 1), r.target);
     psum += p;

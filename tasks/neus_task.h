@@ -93,6 +93,12 @@ class NeusTask : public Task {
   void write_outputs(FieldImpl& field, const std::string& dir) override;
   nlohmann::json outputs_summary() const override { return outputs_; }
   nlohmann::json config() const override;
+  // Viewer hook (tasks/neus_preview.cpp): rgb, normals, depth, acc from any camera (full intrinsics);
+  // error and psnr_view at a dataset camera (training views first, then the held-out ones); the held-out
+  // PSNR on the first held-out view at <= 100 pixels wide. Frozen statistics as evaluate() calibrates
+  // them, reused for up to 8 training steps.
+  Preview preview(FieldImpl& field, const PreviewRequest& request) override;
+  PreviewInfo preview_info() const override;
 
   // Frozen statistics from calib_batches training-size batches (the final pass's samples); a no-op
   // without batch-dependent norms. Returns a description (results.json "norm_mode").
@@ -119,6 +125,9 @@ class NeusTask : public Task {
   bool evaluated_ = false;
   nlohmann::json outputs_ = nlohmann::json::object();
   Camera camera(int k) const;  // camera of scene view k
+  std::vector<int> preview_views() const;  // scene view of each PreviewInfo camera
+  at::Tensor target(int k) const;          // [H, W, 3] ground truth of scene view k (as evaluate() scores it)
+  int64_t preview_calib_step_ = -1;        // step of the statistics previews use
 };
 
 }  // namespace nf

@@ -5,10 +5,12 @@
 //
 //   image:     truth, reconstruction, error, spectrum (error power spectrum in dB)
 //   nerf:      rgb, depth, acc from any camera; error (|rgb - ground truth|) at a dataset camera
+//   neus:      rgb, normals, depth, acc from any camera; error at a dataset camera
 //   ct, mri:   truth, reconstruction, error (slices for MRI)
 //   occupancy: slices (truth | prediction | difference at the middle of each axis)
 #include <ATen/ATen.h>
 
+#include "render/camera.h"
 #include "tasks/preview_info.h"
 
 #include <map>
@@ -17,8 +19,11 @@
 
 namespace nf {
 
-// [4, 4] float32 camera-to-world of a preview camera.
+// [4, 4] float32 camera-to-world of a preview camera (OpenGL axes, as stored).
 at::Tensor c2w_tensor(const PreviewCamera& camera);
+// The nf::Camera of a preview camera (float32 pose, OpenCV axes) and back (a float64 copy of the pose).
+Camera to_camera(const PreviewCamera& camera);
+PreviewCamera preview_camera(const Camera& camera);
 
 struct PreviewRequest {
   bool use_camera = false;  // render from `camera` (tasks with has_camera); else the task's default view

@@ -15,6 +15,7 @@
 #include "tasks/image_task.h"
 #include "tasks/mri_task.h"
 #include "tasks/nerf_task.h"
+#include "tasks/neus_task.h"
 #include "tasks/occupancy_task.h"
 
 namespace nf {
@@ -126,6 +127,22 @@ std::vector<std::string> nerf_keys() {
   return k;
 }
 
+// neus: "scene" and NeusOptions' keys (a config file's "neus" block).
+std::unique_ptr<Task> build_neus(const json& cfg, const c10::Device& device) {
+  json j = cfg;
+  j.erase("task");
+  auto o = NeusOptions::from_json(j, where_of(cfg, "neus"), NeusOptions{}, /*strict=*/true);
+  if (o.scene.empty()) throw ConfigError(where_of(cfg, "neus") + ": missing key 'scene'");
+  return std::make_unique<NeusTask>(o, device);
+}
+
+std::vector<std::string> neus_keys() {
+  std::vector<std::string> k;
+  const json all = NeusOptions{}.to_json();
+  for (const auto& [key, v] : all.items()) k.push_back(key);
+  return k;
+}
+
 void register_builtin_tasks(TaskRegistry& r) {
   r.add("image", {"fit an image: f(x, y) -> RGB (paper Table 1)",
                   {"image", "downscale", "rgb", "coords", "batch", "seed"},
@@ -167,6 +184,14 @@ void register_builtin_tasks(TaskRegistry& r) {
                  "nerf",
                  {{"lr", 5e-4}, {"config", "mipnerf_small"}},
                  build_nerf,
+                 nullptr,
+                 "scene"});
+  // NeuS: the field comes whole from the config (type neus); lr 5e-4 as NeuS when the config sets none.
+  r.add("neus", {"NeuS (+ a norm layer in the SDF network) on a DTU-style scene: surface reconstruction",
+                 neus_keys(),
+                 "neus",
+                 {{"lr", 5e-4}, {"config", "neus_small"}},
+                 build_neus,
                  nullptr,
                  "scene"});
 }

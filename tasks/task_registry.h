@@ -7,7 +7,7 @@
 //   make_task({"task": "nerf", "scene": "$NORMFIELD_DATA/nerf_synthetic/lego_100", "batch": 256}, device)
 //   make_task({"task": "image", "image": "zone-plate:64"}, device)
 //
-// Adding a task (e.g. "neus"): one TaskRegistry::add call in register_builtin_tasks
+// Adding a task: one TaskRegistry::add call in register_builtin_tasks
 // (tasks/task_registry.cpp) with its builder, config keys and protocol defaults.
 #include <c10/core/Device.h>
 #include <nlohmann/json.hpp>
@@ -42,7 +42,7 @@ struct TaskEntry {
 
 class TaskRegistry {
  public:
-  static TaskRegistry& global();  // image, ct, mri, occupancy, nerf
+  static TaskRegistry& global();  // image, ct, mri, occupancy, nerf, neus
   void add(const std::string& name, TaskEntry entry);
   const TaskEntry& get(const std::string& name) const;  // ConfigError listing the tasks
   std::vector<std::string> names() const;

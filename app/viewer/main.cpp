@@ -6,6 +6,8 @@
 //   normfield-viewer --method relu+cn --compare relu   # ReLU+CN and ReLU side by side
 //   normfield-viewer --task nerf --scene $NORMFIELD_DATA/nerf_synthetic/lego_100 --config mipnerf_small_cn \
 //                    --compare mipnerf_small          # NeRF: free camera, both runs from the same camera
+//   normfield-viewer --task neus --scene out/scenes/bunny --config neus_small_cn --compare neus_small
+//                                                      # NeuS: rgb, normals, depth from a free camera
 //   normfield-viewer --checkpoint out/nerf/checkpoint.pt   # look at a trained model (paused)
 //   normfield-viewer --zone-plate 64 --lockstep --frames 40 --screenshot shot.png   # headless (tests)
 //
@@ -79,16 +81,24 @@ void make_specs(const CLI::App& app, Flags& f, ViewerOptions& o) {
     o.run.lr = f.lr;
     o.paused = o.paused || !given("--train");
     task = nf::read_checkpoint_meta(f.checkpoint).task_config.value("task", std::string("image"));
-    o.run.heldout_every = f.heldout_every > 0 ? f.heldout_every : (task == "nerf" ? 50 : 0);
-    if (task == "nerf" && !given("--steps-per-frame")) o.steps_per_frame = 1;
+    const bool scene_task = !nf::TaskRegistry::global().get(task).field_dims;
+    o.run.heldout_every = f.heldout_every > 0 ? f.heldout_every : (scene_task ? 50 : 0);
+    if (scene_task && !given("--steps-per-frame")) o.steps_per_frame = 1;
     return;
   }
-  if (task.empty()) task = f.scene.empty() ? "image" : "nerf";
-  nf::TaskRegistry::global().get(task);  // a clear error for an unknown task
+  // --scene alone: a DTU-style folder (cameras_sphere.npz) is NeuS's, else a Blender scene (NeRF).
+  if (task.empty())
+    task = f.scene.empty() ? "image" : std::filesystem::exists(std::filesystem::path(f.scene) / "cameras_sphere.npz") ? "neus" : "nerf";
+  const auto& entry = nf::TaskRegistry::global().get(task);  // a clear error for an unknown task
+  // Scene tasks (nerf, neus): the field comes whole from a config in assets/configs/<task>, the data
+  // is --scene; one slice per frame, the held-out PSNR every 50 steps.
+  const bool scene_task = !entry.field_dims;
   const bool nerf = task == "nerf";
   std::string cfg_path = f.config;
-  if (nerf) cfg_path = nf::app::resolve_nerf_config(f.config.empty() ? nf::task_protocol("nerf")["config"].get<std::string>()
-                                                                      : f.config).string();
+  if (scene_task)
+    cfg_path = nf::app::resolve_task_config(f.config.empty() ? nf::task_protocol(task)["config"].get<std::string>() : f.config,
+                                            entry.config_block)
+                   .string();
   const json cfg = cfg_path.empty() ? json::object() : nf::load_config_file(cfg_path);
   json given_p = json::object();
   if (given("--method")) given_p["method"] = f.method;
@@ -96,8 +106,8 @@ void make_specs(const CLI::App& app, Flags& f, ViewerOptions& o) {
   if (given("--lr")) given_p["lr"] = f.lr;
   if (given("--seed")) given_p["seed"] = f.seed;
   json base = nf::default_protocol();  // the viewer's own defaults for image fits: relu+cn 4x64
-  if (!nerf && !given("--method") && !cfg.contains("method")) given_p["method"] = f.method;
-  if (!nerf && !given("--arch") && !cfg.contains("arch")) given_p["arch"] = f.arch;
+  if (!scene_task && !given("--method") && !cfg.contains("method")) given_p["method"] = f.method;
+  if (!scene_task && !given("--arch") && !cfg.contains("arch")) given_p["arch"] = f.arch;
   const json p = nf::merge_protocol(task, cfg, given_p, cfg_path.empty() ? "flags" : cfg_path);
   RunSpec& r = o.run;
   r.method = p["method"];
@@ -106,11 +116,12 @@ void make_specs(const CLI::App& app, Flags& f, ViewerOptions& o) {
   r.seed = p["seed"];
   r.checkpoint = f.checkpoint;
   json tgiven = parse_sets(f.set);
-  if (nerf) {
-    if (f.scene.empty()) throw std::runtime_error("--task nerf: needs --scene DIR");
+  if (scene_task) {
+    if (f.scene.empty()) throw std::runtime_error("--task " + task + ": needs --scene DIR");
     nf::app::require_scene(f.scene);
-    tgiven["scene"] = f.scene;
+    tgiven[entry.source_key] = f.scene;
     tgiven["seed"] = r.seed;
+    if (!cfg.contains("field") && !nerf) throw nf::ConfigError(cfg_path + ": missing key 'field'");
     r.field = cfg.contains("field") ? cfg["field"] : nf::mipnerf_config("small");
     r.name = std::filesystem::path(cfg_path).stem().string();
   } else if (task == "image") {
@@ -128,12 +139,12 @@ void make_specs(const CLI::App& app, Flags& f, ViewerOptions& o) {
     r.field = cfg["field"];
   }
   r.task = nf::task_config_from(task, cfg, tgiven);
-  r.heldout_every = f.heldout_every > 0 ? f.heldout_every : (nerf ? 50 : 0);
-  if (nerf && !given("--steps-per-frame")) o.steps_per_frame = cfg.value("steps_per_frame", int64_t(1));
+  r.heldout_every = f.heldout_every > 0 ? f.heldout_every : (scene_task ? 50 : 0);
+  if (scene_task && !given("--steps-per-frame")) o.steps_per_frame = cfg.value("steps_per_frame", int64_t(1));
   if (!given("--steps-per-frame") && cfg.contains("steps_per_frame"))
     o.steps_per_frame = nf::cfg_get(cfg, "steps_per_frame", o.steps_per_frame, cfg_path);
   std::string compare = f.compare;
-  if (compare.empty() && !nerf && cfg.contains("compare")) compare = nf::cfg_get<std::string>(cfg, "compare", "", cfg_path);
+  if (compare.empty() && !scene_task && cfg.contains("compare")) compare = nf::cfg_get<std::string>(cfg, "compare", "", cfg_path);
   if (r.checkpoint.empty() && r.field.is_null()) {
     auto err = nf::viewer::check_method_arch(r.method, r.arch);
     if (!err.empty()) throw std::runtime_error("--method/--arch: " + err);
@@ -141,10 +152,11 @@ void make_specs(const CLI::App& app, Flags& f, ViewerOptions& o) {
   if (compare.empty()) return;
   RunSpec b = r;
   b.checkpoint.clear();
-  if (nerf) {  // another config: its field and lr, run A's task config (both render the same rays)
-    const auto path = nf::app::resolve_nerf_config(compare).string();
+  if (scene_task) {  // another config: its field and lr, run A's task config (both render the same rays)
+    const auto path = nf::app::resolve_task_config(compare, entry.config_block).string();
     const json c2 = nf::load_config_file(path);
     const json p2 = nf::merge_protocol(task, c2, json::object(), path);
+    if (!c2.contains("field") && !nerf) throw nf::ConfigError(path + ": missing key 'field'");
     b.field = c2.contains("field") ? c2["field"] : nf::mipnerf_config("small");
     b.lr = f.compare_lr > 0 ? f.compare_lr : p2["lr"].get<double>();
     b.name = std::filesystem::path(path).stem().string();
@@ -164,18 +176,20 @@ void make_specs(const CLI::App& app, Flags& f, ViewerOptions& o) {
 int parse(int argc, char** argv, ViewerOptions& o, int& threads) {
   CLI::App app{"normfield-viewer: watch and steer the training of a field live (image, NeRF, CT, MRI, occupancy)"};
   Flags f;
-  app.add_option("--task", f.task, "image, nerf, ct, mri, occupancy (default: nerf with --scene, the checkpoint's "
-                                   "with --checkpoint, else image)");
+  app.add_option("--task", f.task, "image, nerf, neus, ct, mri, occupancy (default with --scene: neus for a DTU-style "
+                                   "folder, else nerf; the checkpoint's with --checkpoint; else image)");
   app.add_option("--image", f.image, "image to fit (PNG/JPEG); default: the built-in zone plate");
   app.add_option("--zone-plate", f.zone_plate, "size of the built-in zone plate (when no --image)")
       ->capture_default_str();
   app.add_option("--downscale", f.downscale, "average KxK pixel blocks of the image first")->capture_default_str();
-  app.add_option("--scene", f.scene, "NeRF: Blender scene folder (transforms_*.json)");
+  app.add_option("--scene", f.scene, "NeRF: Blender scene folder (transforms_*.json); NeuS: DTU-style folder "
+                                     "(image/, mask/, cameras_sphere.npz)");
   app.add_option("--method", f.method, "siren, mfn, wire, relu, relu+{bn,ln,gn,cn}, pe, pe+{bn,ln,gn,cn}")
       ->capture_default_str();
   app.add_option("--arch", f.arch, "hidden layers x width")->capture_default_str();
   app.add_option("--config", f.config,
-                 "JSON config; NeRF: a name in assets/configs/nerf (default mipnerf_small) or a path; flags override it");
+                 "JSON config; NeRF / NeuS: a name in assets/configs/nerf (default mipnerf_small) / assets/configs/neus "
+                 "(default neus_small) or a path; flags override it");
   app.add_option("--set", f.set, "task config KEY=VALUE, e.g. --set batch=256 --set n_coarse=16 (repeatable)");
   app.add_option("--checkpoint", f.checkpoint, "open a checkpoint: field, weights, Adam state, step, task (paused)");
   app.add_flag("--train", "with --checkpoint: continue training at once");
@@ -184,13 +198,13 @@ int parse(int argc, char** argv, ViewerOptions& o, int& threads) {
   app.add_option("--coords", f.coords, "image: coordinate convention, reference or aspect");
   app.add_option("--batch", f.batch, "image: pixels per step (0: the full image)");
   app.add_option("--iters", o.run.max_steps, "pause when a run reaches this step (0: never)")->capture_default_str();
-  app.add_option("--compare", f.compare, "a second run side by side: a method (image) or a NeRF config");
+  app.add_option("--compare", f.compare, "a second run side by side: a method (image) or a NeRF / NeuS config");
   app.add_option("--compare-lr", f.compare_lr, "learning rate of the second run (default: its method's/config's)");
   app.add_option("--steps-per-frame", o.steps_per_frame,
                  "training steps per slice (= per frame with --lockstep; default 10, NeRF 1)");
   app.add_flag("--paused", o.paused, "start paused");
   app.add_option("--threads", threads, "LibTorch CPU threads (0: default)");
-  app.add_option("--view", o.view, "3-D view mode: rgb, depth, acc, error")->capture_default_str();
+  app.add_option("--view", o.view, "3-D view mode: rgb, depth, acc, error (NeuS also normals)")->capture_default_str();
   app.add_option("--snap", o.snap, "3-D: start at dataset camera K (train views first, then test)");
   app.add_option("--yaw", o.yaw, "3-D: start orbit azimuth (degrees)");
   app.add_option("--pitch", o.pitch, "3-D: start orbit elevation (degrees; default: the training cameras')");

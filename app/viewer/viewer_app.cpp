@@ -68,7 +68,7 @@ RunSpec ViewerApp::partner_spec() const {
   if (opts_.compare_run.task.is_object() || !opts_.compare_run.field.is_null()) return opts_.compare_run;
   RunSpec b = runs_[0]->run->spec();
   b.checkpoint.clear();
-  if (!b.field.is_null() && b.field.value("type", std::string()) == "mipnerf") {  // NeRF: toggle the norm
+  if (!b.field.is_null() && has_camera()) {  // NeRF, NeuS (a whole field config): toggle the norm
     const std::string norm = b.field.value("norm", std::string("none"));
     b.field["norm"] = norm == "none" ? "cn" : "none";
     b.name += norm == "none" ? " +cn" : " -" + norm;
@@ -158,7 +158,8 @@ void ViewerApp::init_info() {
   info_ready_ = true;
   if (!info_.has_camera) return;
   const auto& c0 = info_.cameras.empty() ? PreviewCamera{} : info_.cameras[0].camera;
-  camera_.set_image(c0.width, c0.height, c0.focal);
+  camera_.set_image(c0);
+  camera_.set_up(info_.up);
   camera_.set_orbit(info_.orbit_target, std::isnan(opts_.radius) ? info_.orbit_radius : opts_.radius,
                     std::isnan(opts_.yaw) ? 30.0 : opts_.yaw,
                     std::isnan(opts_.pitch) ? info_.orbit_elevation_deg : opts_.pitch);
@@ -277,7 +278,7 @@ void ViewerApp::draw_run_controls(RunView& v, const char* name) {
   const auto& s = v.snap;
   const std::string header = std::string("run ") + name + ": " + (s.label.empty() ? "..." : s.label) + "###run";
   if (ImGui::CollapsingHeader(header.c_str(), ImGuiTreeNodeFlags_DefaultOpen)) {
-    const bool coordinate = s.task != "nerf";  // coordinate networks: method and arch
+    const bool coordinate = !has_camera();  // coordinate networks: method and arch (NeRF/NeuS: the config's)
     bool restart = false;
     if (coordinate) {
       auto getter = [](void* data, int idx, const char** out) {
@@ -343,7 +344,7 @@ void ViewerApp::take_screenshot(const std::string& path, int fb_w, int fb_h) {
     nlohmann::json r = {{"name", kRunNames[i]}, {"label", s.label},        {"step", s.step},
                         {"psnr", s.psnr},       {"view_scale", s.view_scale}, {"view_ms", s.view_ms},
                         {"view_id", s.view_id}, {"wall_its", s.wall_its},   {"failed", s.failed},
-                        {"train_its", s.train_its}};
+                        {"train_its", s.train_its}, {"loss", s.loss}};
     r["heldout"] = nlohmann::json::array();
     for (const auto& [k, p] : s.heldout) r["heldout"].push_back({k, p});
     if (!s.images.empty()) r["image_size"] = {s.images[0].width, s.images[0].height};

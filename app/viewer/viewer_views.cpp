@@ -153,8 +153,11 @@ void ViewerApp::draw_3d_views(float height) {
         const auto& m = c.c2w;
         const double d = 0.25;  // frustum depth (scene units)
         double pts[5][3];
-        const double hw = 0.5 * c.width / c.focal * d, hh = 0.5 * c.height / c.focal * d;
-        const double corners[4][2] = {{-hw, -hh}, {hw, -hh}, {hw, hh}, {-hw, hh}};
+        // The image's edges at depth d (camera x right, y up): pixel centres at integers, so the image
+        // spans [-0.5, W - 0.5] x [-0.5, H - 0.5] around the principal point.
+        const double x0 = (-0.5 - c.cx) / c.fx * d, x1 = (c.width - 0.5 - c.cx) / c.fx * d;
+        const double y0 = (c.cy + 0.5) / c.fy * d, y1 = -(c.height - 0.5 - c.cy) / c.fy * d;
+        const double corners[4][2] = {{x0, y1}, {x1, y1}, {x1, y0}, {x0, y0}};
         for (int r = 0; r < 3; ++r) pts[0][r] = m[static_cast<size_t>(r * 4 + 3)];
         for (int q = 0; q < 4; ++q)
           for (int r = 0; r < 3; ++r)
@@ -231,11 +234,15 @@ void ViewerApp::camera_input() {
 
 void ViewerApp::draw_camera_controls() {
   if (!ImGui::CollapsingHeader("camera and rendering", ImGuiTreeNodeFlags_DefaultOpen)) return;
-  const char* modes[] = {"rgb", "depth", "acc", "error"};
-  int mode = static_cast<int>(std::find(std::begin(modes), std::end(modes), view_) - std::begin(modes));
-  if (mode >= 4) mode = 0;
-  if (ImGui::Combo("mode", &mode, modes, 4)) {
-    view_ = modes[mode];
+  // The render modes the task offers (PreviewInfo::modes, e.g. normals for NeuS).
+  std::vector<std::string> modes = info_.modes;
+  if (modes.empty()) modes = {"rgb", "depth", "acc", "error"};
+  std::vector<const char*> names;
+  for (const auto& m : modes) names.push_back(m.c_str());
+  int mode = static_cast<int>(std::find(modes.begin(), modes.end(), view_) - modes.begin());
+  if (mode >= static_cast<int>(modes.size())) mode = 0;
+  if (ImGui::Combo("mode", &mode, names.data(), static_cast<int>(names.size()))) {
+    view_ = modes[static_cast<size_t>(mode)];
     if (view_ == "error" && dataset_view_ < 0) message_ = "error view: snap to a dataset camera first";
   }
   std::string current = dataset_view_ >= 0 && dataset_view_ < static_cast<int>(info_.cameras.size())

@@ -11,7 +11,7 @@ using nlohmann::json;
 
 TEST(TaskRegistry, ListsTheTasksAndBuildsAnImageTask) {
   const auto names = nf::TaskRegistry::global().names();
-  for (const char* t : {"ct", "image", "mri", "nerf", "occupancy"})
+  for (const char* t : {"ct", "image", "mri", "nerf", "neus", "occupancy"})
     EXPECT_NE(std::find(names.begin(), names.end(), t), names.end()) << t;
   auto task = nf::make_task({{"task", "image"}, {"image", "zone-plate:12"}, {"batch", 16}, {"seed", 3}});
   ASSERT_EQ(task->name(), "image");
@@ -34,7 +34,7 @@ TEST(TaskRegistry, ErrorsNameTheTaskAndKey) {
     nf::make_task({{"task", "nerv"}});
     FAIL();
   } catch (const nf::ConfigError& e) {
-    EXPECT_NE(std::string(e.what()).find("unknown task 'nerv' (valid: ct, image, mri, nerf, occupancy"),
+    EXPECT_NE(std::string(e.what()).find("unknown task 'nerv' (valid: ct, image, mri, nerf, neus, occupancy"),
               std::string::npos)
         << e.what();
   }
@@ -46,6 +46,54 @@ TEST(TaskRegistry, ErrorsNameTheTaskAndKey) {
   }
   EXPECT_THROW(nf::make_task({{"task", "image"}, {"image", "/nonexistent/x.png"}}), std::exception);
   EXPECT_THROW(nf::make_task({{"task", "nerf"}}), nf::ConfigError);  // no scene
+}
+
+// NeuS in the registry: errors name the key (before any data is read), the config file's "neus" block
+// is the task config, and the protocol defaults (lr 5e-4, config neus_small) merge like every task's.
+TEST(TaskRegistry, NeusErrorsNameTheKeyAndItsProtocolMerges) {
+  auto what = [](const json& cfg) {
+    try {
+      nf::make_task(cfg);
+    } catch (const nf::ConfigError& e) {
+      return std::string(e.what());
+    }
+    return std::string("no ConfigError");
+  };
+  const auto e1 = what({{"task", "neus"}, {"scene", "/nonexistent/scan"}, {"n_sampels", 16}});
+  EXPECT_NE(e1.find("task config 'neus': unknown key 'n_sampels'"), std::string::npos) << e1;
+  EXPECT_NE(e1.find("n_samples"), std::string::npos) << e1;  // the valid keys are listed
+  const auto e2 = what({{"task", "neus"}, {"batch", 64}});
+  EXPECT_NE(e2.find("missing key 'scene'"), std::string::npos) << e2;
+  const auto e3 = what({{"task", "neus"}, {"scene", "/nonexistent/scan"}, {"batch", "many"}});
+  EXPECT_NE(e3.find("'batch'"), std::string::npos) << e3;
+  const auto e4 = what({{"task", "neus"}, {"scene", "/nonexistent/scan"}, {"n_importance", 30}, {"up_sample_steps", 4}});
+  EXPECT_NE(e4.find("up_sample_steps"), std::string::npos) << e4;
+  for (const auto& e : {e1, e2, e3, e4}) EXPECT_EQ(e.find('\n'), std::string::npos) << e;
+  // A missing scene folder is a one-line error naming it (not a ConfigError: the data).
+  try {
+    nf::make_task({{"task", "neus"}, {"scene", "/nonexistent/scan"}});
+    FAIL();
+  } catch (const std::exception& e) {
+    EXPECT_NE(std::string(e.what()).find("/nonexistent/scan"), std::string::npos) << e.what();
+  }
+  const json file = {{"neus", {{"batch", 128}, {"n_samples", 16}}}, {"lr", 1e-3}, {"iters", 50}};
+  const auto tc = nf::task_config_from("neus", file, {{"scene", "s"}, {"batch", 32}});
+  EXPECT_EQ(tc, (json{{"task", "neus"}, {"scene", "s"}, {"batch", 32}, {"n_samples", 16}}));
+  const auto& e = nf::TaskRegistry::global().get("neus");
+  EXPECT_EQ(e.source_key, "scene");
+  EXPECT_EQ(e.config_block, "neus");
+  EXPECT_FALSE(e.field_dims);  // the field comes whole from the config
+  auto p = nf::merge_protocol("neus", json::object(), json::object(), "x");
+  EXPECT_DOUBLE_EQ(p["lr"].get<double>(), 5e-4);
+  EXPECT_EQ(p["config"], "neus_small");
+  p = nf::merge_protocol("neus", file, {{"iters", 7}}, "x");
+  EXPECT_DOUBLE_EQ(p["lr"].get<double>(), 1e-3);
+  EXPECT_EQ(p["iters"], 7);
+  // A stored config (NeusTask::config(): extra keys such as scale_mat) maps back to the task's keys.
+  const auto back = nf::task_config_from_stored({{"task", "neus"}, {"scene", "s"}, {"batch", 32}, {"scale_mat", {1, 2}},
+                                                 {"train_views", {0, 1}}},
+                                                "ckpt");
+  EXPECT_EQ(back, (json{{"task", "neus"}, {"scene", "s"}, {"batch", 32}}));
 }
 
 TEST(TaskRegistry, ProtocolMergeOrderAndTheTaskLrFinal) {

@@ -1,0 +1,354 @@
+// normfield-viewer in NeuS mode, on a tiny DTU-style scene made in the test (make-scene of the shipped
+// bunny, 8 views of 32x24; fx != fy, principal point off the centre) and tiny settings.
+// 1. Cameras: PreviewCamera <-> nf::Camera round trip (same rays); the orbit camera about a y-up world.
+// 2. The run thread (no display): the task's preview info (dataset cameras with full intrinsics,
+//    normals mode, y-up orbit), rgb / normals / depth / acc from a free camera, the loss falling and
+//    the held-out PSNR measured while training, a moved camera giving another picture, the error view at a dataset camera,
+//    a NeuS checkpoint opening without training and rendering the same picture.
+// 3. Under Xvfb: a headless lockstep run with --compare (neus_small_cn vs neus_small) renders both
+//    runs, measures their held-out PSNR and changes between two frames; --checkpoint opens paused, --view normals --spin changes it.
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include <algorithm>
+#include <array>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <thread>
+
+#include "app/viewer/orbit_camera.h"
+#include "app/viewer/training_run.h"
+#include "datasets/image_io.h"
+#include "datasets/make_scene.h"
+#include "render/camera.h"
+#include "support/shipped_data.h"
+#include "support/test_data.h"
+#include "tasks/preview.h"
+
+namespace {
+
+using nf::viewer::RunSpec;
+using nf::viewer::Snapshot;
+using nf::viewer::TrainingRun;
+using nf::viewer::ViewRequest;
+
+// The shipped bunny as a DTU-style scene: 8 views of 32x24 (views 2 and 6 held out with holdout 4).
+std::filesystem::path bunny_scene() {
+  static std::filesystem::path dir;
+  if (dir.empty()) {
+    dir = nf_test::scratch("viewer_neus_scene") / "bunny";
+    nf::MakeSceneOptions o;
+    o.views = 8;
+    o.width = 32;
+    o.height = 24;
+    nf::make_scene(nf_test::shipped_data() / "meshes" / "bunny_2.5k_instantngp.obj", dir, o);
+  }
+  return dir;
+}
+
+nlohmann::json tiny_task() {
+  return {{"task", "neus"},  {"scene", bunny_scene().string()}, {"batch", 64}, {"n_samples", 16},
+          {"n_importance", 16}, {"up_sample_steps", 2},         {"holdout", 4}, {"chunk", 512}};
+}
+
+RunSpec tiny_spec(const std::string& norm = "cn") {
+  RunSpec s;
+  s.task = tiny_task();
+  s.field = {{"type", "neus"}, {"sdf_depth", 3}, {"sdf_width", 32}, {"skip", 2},        {"multires", 2},
+             {"feature_dim", 8}, {"color_depth", 1}, {"color_width", 16}, {"norm", norm}};
+  s.lr = 5e-3;
+  s.seed = 0;
+  s.heldout_every = 10;
+  s.name = "tiny neus " + norm;
+  return s;
+}
+
+Snapshot latest(const TrainingRun& run) {
+  Snapshot s;
+  EXPECT_TRUE(run.latest(s));
+  return s;
+}
+
+at::Tensor pixels(const nf::viewer::ImageBuf& im) {
+  return at::from_blob(const_cast<float*>(im.data.data()), {im.height, im.width, im.channels}, at::kFloat).clone();
+}
+
+}  // namespace
+
+TEST(ViewerNeus, PreviewCameraRoundTripsThroughNfCamera) {
+  nf::Camera c;
+  c.width = 40;
+  c.height = 30;
+  c.fx = 50;
+  c.fy = 47;
+  c.cx = 21.3;
+  c.cy = 13.1;
+  const double a = 0.4;
+  c.c2w = at::tensor({std::cos(a), 0.0, std::sin(a), 0.3, 0.0, 1.0, 0.0, -0.2, -std::sin(a), 0.0, std::cos(a), -2.5,
+                      0.0, 0.0, 0.0, 1.0},
+                     at::kDouble)
+              .view({4, 4})
+              .to(at::kFloat);
+  const auto p = nf::preview_camera(c);
+  EXPECT_EQ(p.width, 40);
+  EXPECT_DOUBLE_EQ(p.fy, 47);
+  EXPECT_DOUBLE_EQ(p.cx, 21.3);
+  // OpenGL axes: the camera's y and z columns flipped, the centre kept.
+  EXPECT_NEAR(p.c2w[1], 0.0, 1e-7);
+  EXPECT_NEAR(p.c2w[5], -1.0, 1e-7);
+  EXPECT_NEAR(p.c2w[11], -2.5, 1e-7);
+  const auto back = nf::to_camera(p);
+  EXPECT_TRUE(at::equal(back.c2w, c.c2w));
+  const auto r0 = nf::generate_rays(c, 0, 1), r1 = nf::generate_rays(back, 0, 1);
+  EXPECT_TRUE(at::allclose(r0.directions, r1.directions));
+  // A centred PreviewCamera is Camera::from_opengl's camera.
+  const std::array<double, 16> I{1, 0, 0, 0, 0, 1, 0, 0, 0, 0, 1, 4, 0, 0, 0, 1};
+  const auto centred = nf::to_camera(nf::PreviewCamera::centred(40, 30, 50, I));
+  const auto gl = nf::Camera::from_opengl(40, 30, 50, nf::c2w_tensor(nf::PreviewCamera::centred(40, 30, 50, I)));
+  EXPECT_DOUBLE_EQ(centred.cx, gl.cx);
+  EXPECT_DOUBLE_EQ(centred.cy, gl.cy);
+  EXPECT_TRUE(at::equal(centred.c2w, gl.c2w));
+}
+
+TEST(ViewerNeus, OrbitCameraAboutAnyUpAxis) {
+  nf::viewer::OrbitCamera cam;
+  nf::PreviewCamera k;
+  k.width = 40;
+  k.height = 30;
+  k.fx = 50;
+  k.fy = 45;
+  k.cx = 21.5;
+  k.cy = 13.5;
+  cam.set_image(k);
+  cam.set_up({0, 2, 0});  // world up +y (any length)
+  cam.set_orbit({0, 0, 0}, 3.0, 30, 20);
+  const auto m = cam.pose();
+  // The orbit's pitch is the elevation above the x-z plane; the camera's right axis stays horizontal.
+  EXPECT_NEAR(std::asin(m[7] / 3.0) * 180 / M_PI, 20.0, 1e-9);  // centre y / radius
+  EXPECT_NEAR(m[4], 0.0, 1e-12);                                // right axis horizontal (no y)
+  EXPECT_GT(m[5], 0.0);                                         // camera up points up-ish
+  // Snapping to its own camera and orbiting by 0 returns the same pose.
+  nf::viewer::OrbitCamera other;
+  other.set_up({0, 1, 0});
+  other.snap(cam.camera());
+  other.orbit(0, 0);
+  for (int i = 0; i < 16; ++i) EXPECT_NEAR(other.pose()[static_cast<size_t>(i)], m[static_cast<size_t>(i)], 1e-9) << i;
+  // The target projects to the principal point (+ 0.5: image coordinates of pixel edges).
+  double u = 0, v = 0;
+  const double t[3] = {0, 0, 0};
+  ASSERT_TRUE(cam.project(t, u, v));
+  EXPECT_NEAR(u, 22.0, 1e-9);
+  EXPECT_NEAR(v, 14.0, 1e-9);
+  // The field of view scales fx and fy together.
+  cam.set_fov_x_deg(60);
+  EXPECT_NEAR(cam.camera().fy / cam.camera().fx, 0.9, 1e-12);
+}
+
+TEST(ViewerNeus, PreviewsHeldoutPsnrCameraAndCheckpoint) {
+  const auto dir = nf_test::scratch("viewer_neus");
+  nf::viewer::RenderBudget budget;
+  budget.fixed_scale = 0.5;
+  TrainingRun run(tiny_spec(), /*paused=*/true, /*steps_per_slice=*/10, budget);
+  ASSERT_TRUE(run.wait_for_step(0, 120));
+  auto s0 = latest(run);
+  ASSERT_FALSE(s0.failed) << s0.status;
+  EXPECT_EQ(s0.task, "neus");
+  const auto info = run.info();
+  ASSERT_TRUE(info.has_camera);
+  ASSERT_EQ(info.cameras.size(), 8u);  // 6 training views, then the 2 held-out ones
+  EXPECT_EQ(info.cameras[0].name.rfind("train/", 0), 0u) << info.cameras[0].name;
+  EXPECT_EQ(info.cameras[7].name.rfind("held-out/", 0), 0u) << info.cameras[7].name;
+  EXPECT_NE(std::find(info.modes.begin(), info.modes.end(), "normals"), info.modes.end());
+  EXPECT_FALSE(info.heldout.empty());
+  // Full intrinsics: make-scene's fx = 1.03 fy, the principal point off the centre.
+  const auto& c0 = info.cameras[0].camera;
+  EXPECT_EQ(c0.width, 32);
+  EXPECT_NEAR(c0.fx / c0.fy, 1.03, 1e-6);
+  EXPECT_GT(std::abs(c0.cx - 15.5), 0.1);
+  // make-scene's cameras have up +y: so has the orbit.
+  EXPECT_GT(info.up[1], 0.9);
+  EXPECT_GT(info.orbit_radius, 1.0);
+  // A free camera at half resolution: rgb, normals, depth, acc of 16 x 12.
+  nf::viewer::OrbitCamera orbit;
+  orbit.set_image(c0);
+  orbit.set_up(info.up);
+  orbit.set_orbit(info.orbit_target, info.orbit_radius, 30, info.orbit_elevation_deg);
+  ViewRequest v;
+  v.id = 1;
+  v.use_camera = true;
+  v.camera = orbit.camera();
+  run.set_view(v);
+  ASSERT_TRUE(run.wait_for_view(1, 0, 120));
+  auto s1 = latest(run);
+  for (const char* name : {"rgb", "normals", "depth", "acc"}) {
+    ASSERT_NE(s1.image(name), nullptr) << name << ": " << s1.status;
+    EXPECT_EQ(s1.image(name)->width, 16) << name;
+    EXPECT_EQ(s1.image(name)->height, 12) << name;
+  }
+  EXPECT_EQ(s1.image("normals")->channels, 3);
+  EXPECT_EQ(s1.image("error"), nullptr);  // a free camera has no ground truth
+  ASSERT_EQ(s1.heldout.size(), 1u);
+  // Training: 40 steps; the loss falls, the held-out PSNR is measured every 10 steps (at first the
+  // black background dominates it, so it need not rise yet), the surface becomes visible.
+  run.step(40);
+  ASSERT_TRUE(run.wait_for_step(40, 300));
+  ASSERT_TRUE(run.wait_for_view(1, 40, 120));
+  auto s40 = latest(run);
+  ASSERT_FALSE(s40.failed) << s40.status;
+  ASSERT_EQ(s40.heldout.size(), 5u);
+  EXPECT_EQ(s40.heldout.back().first, 40);
+  ASSERT_EQ(s40.loss_curve.size(), 40u);
+  double first = 0, last = 0;
+  for (int i = 0; i < 5; ++i) first += s40.loss_curve[static_cast<size_t>(i)], last += s40.loss_curve[static_cast<size_t>(35 + i)];
+  EXPECT_LT(last, 0.8 * first) << "loss " << first / 5 << " -> " << last / 5;
+  EXPECT_GT(pixels(*s40.image("acc")).max().item<double>(), 0.3);
+  EXPECT_GT(pixels(*s40.image("normals")).std().item<double>(), 0.03);
+  // Another camera gives another picture (same weights).
+  const auto rgb_a = pixels(*s40.image("normals"));
+  v.id = 2;
+  orbit.orbit(120, 0);
+  v.camera = orbit.camera();
+  run.set_view(v);
+  ASSERT_TRUE(run.wait_for_view(2, 40, 120));
+  auto s2 = latest(run);
+  EXPECT_EQ(s2.step, 40);
+  EXPECT_GT((pixels(*s2.image("normals")) - rgb_a).abs().mean().item<double>(), 0.01);
+  // At a dataset camera (a held-out one): the error view and its PSNR.
+  v.id = 3;
+  v.camera = info.cameras[7].camera;
+  v.dataset_view = 7;
+  run.set_view(v);
+  ASSERT_TRUE(run.wait_for_view(3, 40, 120));
+  auto s3 = latest(run);
+  ASSERT_NE(s3.image("error"), nullptr) << s3.status;
+  EXPECT_GT(s3.scalars.at("psnr_view"), 8.0);
+  // A checkpoint opens without training: its step, the same picture from the same camera.
+  const auto ckpt = (dir / "tiny.pt").string();
+  run.save_checkpoint(ckpt);
+  ASSERT_TRUE(run.flush(120));
+  RunSpec open;
+  open.checkpoint = ckpt;
+  TrainingRun look(open, /*paused=*/true, 1, budget);
+  ASSERT_TRUE(look.wait_for_step(0, 120));
+  look.set_view(v);
+  ASSERT_TRUE(look.wait_for_view(3, 0, 120));
+  auto l = latest(look);
+  ASSERT_FALSE(l.failed) << l.status;
+  EXPECT_EQ(l.step, 40);
+  EXPECT_EQ(l.task, "neus");
+  ASSERT_NE(l.image("rgb"), nullptr);
+  EXPECT_LT((pixels(*l.image("rgb")) - pixels(*s3.image("rgb"))).abs().max().item<double>(), 1e-4);
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  EXPECT_EQ(look.published_step(), 40);
+}
+
+// ------------------------------------------------------------------ the viewer under Xvfb
+namespace {
+
+std::string viewer_path() { return (nf_test::binary_dir() / "normfield-viewer").string(); }
+
+struct Run {
+  int code;
+  std::string output;
+};
+Run run_cmd(const std::string& cmd) {
+  Run r{0, ""};
+  FILE* p = popen((cmd + " 2>&1").c_str(), "r");
+  std::array<char, 4096> buf{};
+  while (fgets(buf.data(), buf.size(), p)) r.output += buf.data();
+  const int status = pclose(p);
+  r.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  return r;
+}
+
+at::Tensor panel(const at::Tensor& shot, const nlohmann::json& layout, const std::string& key) {
+  const auto r = layout.at("panels").at(key);
+  const int64_t x = r[0], y = r[1], w = r[2], h = r[3];
+  EXPECT_GT(w, 50) << key;
+  EXPECT_GT(h, 50) << key;
+  return shot.slice(0, y, y + h).slice(1, x, x + w);
+}
+
+nlohmann::json sidecar(const std::filesystem::path& png) {
+  nlohmann::json j;
+  std::ifstream(png.string() + ".json") >> j;
+  return j;
+}
+
+// The named configs (neus_small*: SDF 4x64) with a tiny task: 64 rays of 16 + 16 samples.
+const std::string kTiny =
+    " --set batch=64 --set n_samples=16 --set n_importance=16 --set up_sample_steps=2 --set holdout=4"
+    " --set chunk=512 --threads 1 --preview-scale 1 --width 1100 --height 600";
+
+bool can_run_viewer() {
+  return std::filesystem::exists(viewer_path()) && std::system("command -v xvfb-run > /dev/null 2>&1") == 0;
+}
+
+}  // namespace
+
+TEST(ViewerNeus, HeadlessCompareTrainsAndRendersBothRuns) {
+  if (!can_run_viewer()) GTEST_SKIP() << "normfield-viewer not built or xvfb-run missing";
+  const auto dir = nf_test::scratch("viewer_neus_gui");
+  const auto shot = (dir / "neus.png").string();
+  const auto r = run_cmd("xvfb-run -a -s '-screen 0 1280x720x24' " + viewer_path() + " --task neus --scene " +
+                         bunny_scene().string() + " --config neus_small_cn --compare neus_small --lr 5e-3 --compare-lr 5e-3" + kTiny +
+                         " --lockstep --steps-per-frame 5 --heldout-every 5 --frames 4 --screenshot-at 1,4"
+                         " --screenshot " + shot + " --out " + dir.string());
+  ASSERT_EQ(r.code, 0) << r.output;
+  const auto p1 = dir / "neus-1.png", p4 = dir / "neus-4.png";
+  ASSERT_TRUE(std::filesystem::exists(p4)) << r.output;
+  const auto j1 = sidecar(p1), j4 = sidecar(p4);
+  ASSERT_EQ(j4["runs"].size(), 2u);
+  EXPECT_EQ(j4["runs"][0]["label"], "neus_small_cn");
+  EXPECT_EQ(j4["runs"][1]["label"], "neus_small");
+  EXPECT_EQ(j1["runs"][0]["step"], 5);
+  EXPECT_EQ(j4["runs"][0]["step"], 20);
+  EXPECT_EQ(j4["runs"][1]["step"], 20);
+  // The held-out PSNR is measured every 5 steps (both runs; the run-thread test checks the loss).
+  for (int i = 0; i < 2; ++i) {
+    const auto& h = j4["runs"][i]["heldout"];
+    ASSERT_GE(h.size(), 4u) << j4.dump();
+    EXPECT_EQ(h.back()[0], 20) << h.dump();
+    EXPECT_FALSE(j4["runs"][i]["failed"].get<bool>());
+  }
+  const auto s1 = nf::load_image(p1).pixels, s4 = nf::load_image(p4).pixels;
+  for (const std::string k : {"A/view", "B/view"}) {
+    const auto a = panel(s1, j1, k), b = panel(s4, j4, k);
+    EXPECT_GT(b.std().item<double>(), 0.02) << k << " is blank";
+    EXPECT_GT((a - b).abs().mean().item<double>(), 0.002) << k << " did not change with training";
+  }
+  EXPECT_EQ(j4["panels"]["A/view"][2], j4["panels"]["B/view"][2]);
+  EXPECT_GT((panel(s4, j4, "A/view") - panel(s4, j4, "B/view")).abs().mean().item<double>(), 0.001);
+}
+
+TEST(ViewerNeus, HeadlessCheckpointOpensPausedAndTheCameraMoves) {
+  if (!can_run_viewer()) GTEST_SKIP() << "normfield-viewer not built or xvfb-run missing";
+  const auto dir = nf_test::scratch("viewer_neus_spin");
+  const auto ckpt = (dir / "tiny.pt").string();
+  {
+    TrainingRun run(tiny_spec(), true, 10);
+    run.step(20);
+    ASSERT_TRUE(run.wait_for_step(20, 300));
+    run.save_checkpoint(ckpt);
+    ASSERT_TRUE(run.flush(120));
+  }
+  const auto shot = (dir / "spin.png").string();
+  const auto r = run_cmd("xvfb-run -a -s '-screen 0 1280x720x24' " + viewer_path() + " --checkpoint " + ckpt +
+                         " --threads 1 --preview-scale 1 --width 1100 --height 600 --lockstep --spin 60 --view normals"
+                         " --frames 2 --screenshot-at 1,2 --screenshot " + shot + " --out " + dir.string());
+  ASSERT_EQ(r.code, 0) << r.output;
+  const auto p1 = dir / "spin-1.png", p2 = dir / "spin-2.png";
+  ASSERT_TRUE(std::filesystem::exists(p2)) << r.output;
+  const auto j1 = sidecar(p1), j2 = sidecar(p2);
+  EXPECT_EQ(j1["runs"][0]["step"], 20);
+  EXPECT_EQ(j2["runs"][0]["step"], 20);
+  EXPECT_EQ(j2["camera"]["mode"], "normals");
+  EXPECT_NEAR(j2["camera"]["yaw"].get<double>() - j1["camera"]["yaw"].get<double>(), 60.0, 1e-6);
+  const auto a = panel(nf::load_image(p1).pixels, j1, "A/view"), b = panel(nf::load_image(p2).pixels, j2, "A/view");
+  EXPECT_GT(b.std().item<double>(), 0.02);
+  EXPECT_GT((a - b).abs().mean().item<double>(), 0.005) << "moving the camera did not change the picture";
+}
