@@ -80,23 +80,22 @@ Mesh extract_mesh_blockwise(const FieldFn& field_fn, const at::Tensor& bbox_min,
       clamp(slab.select(a, R - 1));
     }
     if (first_layer == 0) clamp(slab.select(0, 0));
-    if (first_layer + slab.size(0) == R) clamp(slab.select(0, slab.size(0) - 1));
+    if (first_layer + slab.size(0) == R) clamp(slab.select(0, slab.size(0) - 1));  // (already clamped ones stay)
   };
 
   const int64_t layer_edges = R * R * 3;
   std::vector<at::Tensor> ids, va, vb, faces;  // per slab: kept vertices' global edge ids / end values; faces (edge ids)
   at::Tensor last;                             // [R, R] the previous slab's last node layer
-  for (int64_t a = 0; a < R - 1; a += L) {
-    const int64_t b = std::min(a + L, R - 1), n = b - a + 1;
+  // Slab s samples node layers [s L, (s + 1) L) (the same field calls as sample_grid with this
+  // block) and runs marching cubes on them together with the previous slab's last layer.
+  for (int64_t c0 = 0; c0 < R; c0 += L) {
+    const int64_t c1 = std::min(c0 + L, R), a = c0 == 0 ? 0 : c0 - 1, b = c1 - 1, n = b - a + 1;
     at::Tensor slab = at::empty({n, R, R}, fopt);  // [n, R, R] node layers a..b
-    if (a == 0) {
-      sample(0, n, slab);
-    } else {
-      slab.select(0, 0).copy_(last);
-      sample(a + 1, b + 1, slab.slice(0, 1, n));
-    }
+    if (c0 > 0) slab.select(0, 0).copy_(last);
+    sample(c0, c1, slab.slice(0, c0 - a, n));
     close(slab, a);
     last = slab.select(0, n - 1).clone();
+    if (n < 2) continue;  // a single node layer (block 1, first slab): no cells yet
     // Faces from marching cubes (its vertex positions are not used: they are recomputed below with
     // the global formula); vertex v of this slab sits on local edge ids_local[v].
     const at::Tensor zero = at::zeros({3}, at::kFloat), one = at::ones({3}, at::kFloat);
@@ -115,7 +114,7 @@ Mesh extract_mesh_blockwise(const FieldFn& field_fn, const at::Tensor& bbox_min,
     ids.push_back(keep + a * layer_edges);
     va.push_back(flat.index_select(0, node));
     vb.push_back(flat.index_select(0, node + stride));
-    if (o.progress && !o.progress(static_cast<double>(b) / static_cast<double>(R - 1))) throw MeshCancelled();
+    if (o.progress && !o.progress(static_cast<double>(c1) / static_cast<double>(R))) throw MeshCancelled();
   }
 
   // Vertex positions, with the CPU marching_cubes formula (same floats as the whole-grid path).

@@ -48,6 +48,14 @@ TEST(MeshBlocks, EqualsWholeGridMarchingCubesForEveryBlock) {
     EXPECT_TRUE(at::equal(m.faces, full.faces)) << "block " << block;
     EXPECT_TRUE(at::allclose(m.normals, full.normals, 1e-5, 1e-6)) << "block " << block;
   }
+  // Blocks of one and two node layers (slabs without cells, shared layers everywhere).
+  const nf::Mesh small = nf::extract_mesh(blobs, 12, 1.0, lo3(), hi3(), 12, true);
+  ASSERT_GT(small.num_faces(), 0);
+  for (int64_t block : {1, 2}) {
+    const nf::Mesh m = blockwise(12, block);
+    EXPECT_TRUE(at::equal(m.vertices, small.vertices)) << "block " << block;
+    EXPECT_TRUE(at::equal(m.faces, small.faces)) << "block " << block;
+  }
   // An SDF (inside < level) too.
   const nf::FieldFn neg = [](const at::Tensor& p) { return -blobs(p); };
   const nf::Mesh sdf_full = nf::extract_mesh(neg, R, -1.0, lo3(), hi3(), 64, false);
@@ -80,8 +88,9 @@ TEST(MeshBlocks, FieldCallsAreBoundedAndProgressRuns) {
   const nf::Mesh m = nf::extract_mesh_blockwise(fn, lo3(), hi3(), o);
   EXPECT_GT(m.num_faces(), 0);
   EXPECT_LE(max_points, 8 * 8 * 8);
-  // 33 node layers: 4 slabs of 8 cells; every node is evaluated once (the shared layers are reused).
-  ASSERT_EQ(fractions.size(), 4u);
+  // 33 node layers: 5 slabs of 8 sampled layers (the last has 1); every node is evaluated once
+  // (a slab's first layer is the previous slab's last one).
+  ASSERT_EQ(fractions.size(), 5u);
   EXPECT_DOUBLE_EQ(fractions.back(), 1.0);
   for (size_t i = 1; i < fractions.size(); ++i) EXPECT_GT(fractions[i], fractions[i - 1]);
   EXPECT_EQ(points, 33 * 33 * 33);
