@@ -8,7 +8,7 @@
 // that and stitches: a vertex lives on a grid edge, the edges of a shared node layer belong to the
 // later slab, and faces refer to vertices by their global edge id.
 // Memory: one slab of floats (and its [block + 1, R, R, 3] crossing mask) plus the mesh; at R = 512,
-// block = 64 about 120 MB instead of 512 MiB.
+// block = 64 about 140 MB (65 x 512^2 floats + the crossing mask) instead of 512 MiB.
 //
 // Result: bit for bit marching_cubes(sample_grid(field_fn, R, .., block)) on the whole grid (the
 // same field calls, vertex order by grid-edge id, face order by cell id, the same float formula for
