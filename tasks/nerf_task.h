@@ -66,6 +66,10 @@ struct NerfCamera {
 // render_view(field, cam.at(c2w), cam.near, cam.far, o, device): a Blender camera at pose c2w.
 NerfView render_view(MipNeRFImpl& field, const NerfCamera& cam, const at::Tensor& c2w, const NerfRenderOptions& o,
                      const c10::Device& device);
+// mip-NeRF density at points x [N, 3] seen as isotropic Gaussians of standard deviation sigma
+// (integrated positional encoding; sigma 0: plain positional encoding), fine pass, in the field's
+// current norm mode, without grad -> [N] (tasks/nerf_mesh.cpp).
+at::Tensor nerf_density(MipNeRFImpl& field, const at::Tensor& x, double sigma);
 // A JSON file holding a list of 4x4 camera-to-world matrices, or a transforms-style object
 // {"frames": [{"transform_matrix": ...}]} -> [F, 4, 4]. Errors name the file and entry.
 at::Tensor load_pose_list(const std::filesystem::path& path);
@@ -99,6 +103,10 @@ class NerfTask : public Task {
   Preview preview(FieldImpl& field, const PreviewRequest& request) override;
   // Training and eval_split cameras, the orbit of the training cameras, near/far.
   PreviewInfo preview_info() const override;
+  // "Extract mesh" (tasks/nerf_mesh.cpp): density > threshold over the cube around the origin that
+  // every training camera sees beyond its near plane.
+  MeshInfo mesh_info() const override;
+  std::optional<Mesh> extract_mesh(FieldImpl& field, const MeshRequest& request) override;
 
   // Per-pass frozen statistics from options.calib_batches training-size batches (drawn as training
   // step `calib_step` would draw them); a no-op without batch-dependent norms. Returns a description.

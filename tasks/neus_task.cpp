@@ -18,6 +18,7 @@
 #include "fields/config.h"
 #include "tasks/checkpoint.h"
 #include "render/marching_cubes.h"
+#include "render/mesh_blocks.h"
 #include "render/nerf_render.h"
 #include "render/neus_sampling.h"
 #include "tasks/step_rng.h"
@@ -106,12 +107,18 @@ NeuSImpl& as_neus(FieldImpl& field, const std::string& what) {
 }
 
 Mesh neus_mesh(NeuSImpl& field, int64_t resolution, int64_t block, const at::Tensor& scale_mat,
-               const c10::Device& device, double level) {
+               const c10::Device& device, double level, const std::function<bool(double)>& progress) {
   const auto opt = at::TensorOptions().dtype(at::kFloat).device(device);
   const at::Tensor lo = at::full({3}, -1.0, opt), hi = at::full({3}, 1.0, opt);
   // The scene lives in the unit sphere: the solid is {sdf < 0} cut by the sphere, so the mesh is closed.
   FieldFn fn = [&field](const at::Tensor& x) { return at::maximum(field.sdf(x), x.norm(2, {1}) - 1.0); };
-  auto mesh = extract_mesh(fn, resolution, level, lo, hi, block, /*inside_is_greater=*/false);
+  BlockMeshOptions bo;  // the same mesh as extract_mesh on the whole grid, in bounded memory
+  bo.resolution = resolution;
+  bo.level = level;
+  bo.inside_is_greater = false;
+  bo.block = block;
+  bo.progress = progress;
+  auto mesh = extract_mesh_blockwise(fn, lo, hi, bo);
   if (scale_mat.defined() && mesh.num_vertices() > 0) {
     auto S = scale_mat.to(at::kDouble).to(at::kCPU);
     auto v = mesh.vertices.to(at::kDouble).to(at::kCPU);

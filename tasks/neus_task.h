@@ -20,6 +20,7 @@
 #include <c10/core/Device.h>
 
 #include <filesystem>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -68,9 +69,11 @@ NeuSImpl& as_neus(FieldImpl& field, const std::string& what = "neus");
 // block^3 points, then mapped by scale_mat [4, 4] (normalised -> world; undefined: identity). The
 // solid is cut by the unit sphere (marching cubes of max(sdf, |x| - 1)), where the scene lives, so
 // the mesh is closed.
-// Use frozen mode (or no batch-dependent norm): then the mesh does not depend on `block`.
+// Use frozen mode (or no batch-dependent norm): then the mesh does not depend on `block`. Memory: slabs
+// of block node layers (render/mesh_blocks.h); progress as BlockMeshOptions::progress.
 Mesh neus_mesh(NeuSImpl& field, int64_t resolution, int64_t block, const at::Tensor& scale_mat,
-               const c10::Device& device, double level = 0.0);
+               const c10::Device& device, double level = 0.0,
+               const std::function<bool(double)>& progress = {});
 // neus_mesh of a checkpoint written by the neus task (its scale matrix from the task config); frozen
 // statistics from the checkpoint when it has them. norm_mode (optional) says which.
 Mesh neus_mesh_from_checkpoint(const std::filesystem::path& checkpoint, int64_t resolution, double level,
@@ -89,6 +92,9 @@ class NeusTask : public Task {
   StepResult step(FieldImpl& field, int64_t step) override;
   nlohmann::json evaluate(FieldImpl& field) override;
   void check_field(const FieldImpl& field) const override;
+  // "Extract mesh" (tasks/neus_mesh.cpp): calibrate, then neus_mesh at level = threshold (world units).
+  MeshInfo mesh_info() const override;
+  std::optional<Mesh> extract_mesh(FieldImpl& field, const MeshRequest& request) override;
   // mesh.ply (world), render_kkk.png, normal_kkk.png, compare_kkk.png (GT | render | normals).
   void write_outputs(FieldImpl& field, const std::string& dir) override;
   nlohmann::json outputs_summary() const override { return outputs_; }

@@ -62,6 +62,10 @@ class OccupancyTask : public Task {
   nlohmann::json config() const override;
   // truth, reconstruction, error (tasks/slice_previews.cpp)
   Preview preview(FieldImpl& field, const PreviewRequest& request) override;
+  // "Extract mesh" (tasks/occupancy_mesh.cpp): prepare_evaluation, then mesh_from_grid's surface
+  // (sigmoid(f) > threshold, closed at the cube's border) at any resolution, in slabs.
+  MeshInfo mesh_info() const override;
+  std::optional<Mesh> extract_mesh(FieldImpl& field, const MeshRequest& request) override;
 
   // Calibrates the norm layers on the calibration batch (training batch size) and switches the
   // field to frozen mode. Returns the norm-mode description used in results.

@@ -4,9 +4,12 @@
 #include <nlohmann/json.hpp>
 
 #include <map>
+#include <optional>
 #include <string>
 
 #include "fields/field.h"
+#include "render/mesh.h"
+#include "tasks/mesh_request.h"
 #include "tasks/preview.h"
 
 namespace nf {
@@ -43,6 +46,11 @@ class Task {
   virtual Preview preview(FieldImpl& field, const PreviewRequest& request) { return {}; }
   // What previews offer: a free camera and dataset cameras (3-D tasks), the held-out view.
   virtual PreviewInfo preview_info() const { return {}; }
+  // Viewer hook "Extract mesh" (tasks/mesh_request.h): what the task offers (available false: no
+  // mesh), and the surface of the field as it is now (world coordinates, closed, frozen norm mode),
+  // std::nullopt when the task has none. May leave the field in a frozen norm mode, like preview.
+  virtual MeshInfo mesh_info() const { return {}; }
+  virtual std::optional<Mesh> extract_mesh(FieldImpl& field, const MeshRequest& request) { return std::nullopt; }
 };
 
 }  // namespace nf

@@ -228,6 +228,13 @@ int parse(int argc, char** argv, ViewerOptions& o, int& threads) {
   app.add_option("--screenshot-at", o.screenshot_at, "frames to screenshot, e.g. 2,40 (files <stem>-<frame>.png)")
       ->delimiter(',');
   app.add_flag("--lockstep", o.lockstep, "every frame trains exactly --steps-per-frame steps (reproducible)");
+  app.add_option("--extract-mesh-at", o.mesh.extract_at, "extract a mesh at frame N (lockstep: the frame waits for it)");
+  app.add_option("--mesh-resolution", o.mesh.resolution, "Extract mesh: grid nodes per axis")->capture_default_str();
+  app.add_option("--mesh-threshold", o.mesh.threshold, "Extract mesh: level (default: the task's; NeRF density 10)");
+  app.add_option("--mesh-block", o.mesh.block, "Extract mesh: slab thickness (memory, not the result)")
+      ->capture_default_str();
+  app.add_option("--save-mesh", o.mesh.save, "write the first extracted mesh here (PLY; run B: <stem>-B.ply)");
+  app.add_option("--mesh-show", o.mesh.show, "3-D view once a mesh exists: field, mesh or both (default mesh)");
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -250,6 +257,15 @@ int parse(int argc, char** argv, ViewerOptions& o, int& threads) {
     throw std::runtime_error("--screenshot: needs --frames N (or --screenshot-at LIST)");
   }
   if (o.steps_per_frame < 1) throw std::runtime_error("--steps-per-frame: must be >= 1");
+  if (o.mesh.resolution < 2 || o.mesh.resolution > 1024)
+    throw std::runtime_error("--mesh-resolution: must be in [2, 1024], got " + std::to_string(o.mesh.resolution));
+  if (o.mesh.block < 1) throw std::runtime_error("--mesh-block: must be >= 1");
+  if (o.mesh.extract_at < 0) throw std::runtime_error("--extract-mesh-at: frames count from 1");
+  if (o.mesh.extract_at > 0 && o.frames > 0 && o.mesh.extract_at > o.frames)
+    throw std::runtime_error("--extract-mesh-at: frame " + std::to_string(o.mesh.extract_at) + " is after the last frame (" +
+                             std::to_string(o.frames) + ")");
+  if (!o.mesh.show.empty() && o.mesh.show != "field" && o.mesh.show != "mesh" && o.mesh.show != "both")
+    throw std::runtime_error("--mesh-show: must be field, mesh or both, got '" + o.mesh.show + "'");
   return -1;
 }
 
@@ -257,6 +273,8 @@ int run_viewer(ViewerOptions opts) {
   // Fail early and clearly when the shaders are missing (before opening any window).
   nf::viewer::read_shader_file(opts.shaders, "fullscreen.vert");
   nf::viewer::read_shader_file(opts.shaders, "colormap.frag");
+  nf::viewer::read_shader_file(opts.shaders, "mesh.vert");
+  nf::viewer::read_shader_file(opts.shaders, "mesh.frag");
 
   glfwSetErrorCallback(glfw_error);
   if (!glfwInit()) throw std::runtime_error("cannot initialise GLFW (no display? run under xvfb-run for headless use)");

@@ -386,6 +386,13 @@ void TrainingRun::save_checkpoint(std::string path) {
   });
 }
 
+void TrainingRun::with_task(std::function<void(Task*, FieldImpl*, int64_t)> fn) {
+  post([fn = std::move(fn)](State& s) {
+    const bool ok = s.trainer && s.task;
+    fn(ok ? s.task.get() : nullptr, ok ? s.field.get() : nullptr, s.step());
+  });
+}
+
 void TrainingRun::export_png(std::string path) {
   post([path](State& s) {
     for (const auto& im : s.images) {

@@ -26,6 +26,11 @@
 
 #include "tasks/preview_info.h"
 
+namespace nf {
+class Task;
+class FieldImpl;
+}  // namespace nf
+
 namespace nf::viewer {
 
 struct RunSpec {
@@ -122,6 +127,10 @@ class TrainingRun {
   void save_checkpoint(std::string path);  // Trainer::save
   void export_png(std::string path);       // the first RGB preview image but the truth, 8-bit PNG
   void set_view(const ViewRequest& view);  // latest wins
+  // Runs fn(task, field, step) on the training thread between slices (training waits meanwhile),
+  // e.g. a mesh extraction (app/viewer/mesh_job.h); task and field are null while the run has no
+  // field (it could not start). Exceptions become the run's status.
+  void with_task(std::function<void(Task*, FieldImpl*, int64_t)> fn);
   void set_budget(const RenderBudget& budget);
   const RunSpec& spec() const { return spec_ui_; }  // the last spec given (UI thread only)
 

@@ -17,6 +17,7 @@ namespace nf::viewer {
 
 ViewerApp::ViewerApp(ViewerOptions opts) : opts_(std::move(opts)) {
   colormap_ = std::make_unique<ColormapPass>(opts_.shaders);
+  mesh_ = std::make_unique<MeshPanel>(opts_.shaders, opts_.mesh, opts_.out);
   methods_ = method_list();
   paused_ = opts_.paused;
   view_ = opts_.view;
@@ -40,7 +41,16 @@ ViewerApp::ViewerApp(ViewerOptions opts) : opts_(std::move(opts)) {
   }
 }
 
-ViewerApp::~ViewerApp() { runs_.clear(); }  // joins the training threads before the GL objects go
+ViewerApp::~ViewerApp() {  // the mesh jobs, then the training threads, before the GL objects go
+  mesh_.reset();
+  runs_.clear();
+}
+
+std::vector<TrainingRun*> ViewerApp::run_ptrs() const {
+  std::vector<TrainingRun*> r;
+  for (const auto& v : runs_) r.push_back(v->run.get());
+  return r;
+}
 
 void ViewerApp::start_run(RunView& v, const RunSpec& spec) {
   v.run.reset();
@@ -193,6 +203,11 @@ void ViewerApp::frame() {
   }
   if (opts_.lockstep) lockstep_advance();
   upload_and_colormap();
+  {
+    std::vector<std::string> labels;
+    for (const auto& v : runs_) labels.push_back(v->snap.label);
+    mesh_->update(run_ptrs(), labels, frame_, opts_.lockstep);
+  }
   layout_ = nlohmann::json::object();
 
   ImGuiIO& io = ImGui::GetIO();
@@ -258,6 +273,7 @@ void ViewerApp::draw_controls() {
   if (ImGui::IsItemHovered()) ImGui::SetTooltip("train a second field side by side (e.g. ReLU vs ReLU+CN)");
   for (size_t i = 0; i < runs_.size(); ++i) draw_run_controls(*runs_[i], kRunNames[i]);
   if (has_camera()) draw_camera_controls();
+  mesh_->draw_controls(run_ptrs(), has_camera());
   if (ImGui::CollapsingHeader("colours", has_camera() ? 0 : ImGuiTreeNodeFlags_DefaultOpen)) {
     if (ImGui::SliderFloat("error scale", &error_scale_, 0.005f, 1.0f, "%.3f", ImGuiSliderFlags_Logarithmic))
       auto_error_scale_ = false;
@@ -348,12 +364,16 @@ void ViewerApp::take_screenshot(const std::string& path, int fb_w, int fb_h) {
     r["heldout"] = nlohmann::json::array();
     for (const auto& [k, p] : s.heldout) r["heldout"].push_back({k, p});
     if (!s.images.empty()) r["image_size"] = {s.images[0].width, s.images[0].height};
+    int64_t mv = -1, mf = -1, mb = -1;
+    mesh_->describe(i, mv, mf, mb);
+    if (mv >= 0) r["mesh"] = {{"vertices", mv}, {"faces", mf}, {"boundary_edges", mb}};
     j["runs"].push_back(r);
   }
   if (has_camera())
     j["camera"] = {{"yaw", camera_.yaw_deg()},       {"pitch", camera_.pitch_deg()},
                    {"radius", camera_.radius()},     {"fov", camera_.fov_x_deg()},
                    {"dataset_view", dataset_view_}, {"mode", view_}};
+  j["mesh_show"] = mesh_->any_mesh() ? mesh_->show() : "field";
   std::ofstream(path + ".json") << j.dump(2) << "\n";
   std::string steps;
   for (size_t i = 0; i < runs_.size(); ++i)

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "app/viewer/gl_util.h"
+#include "app/viewer/mesh_view.h"
 #include "app/viewer/orbit_camera.h"
 #include "app/viewer/training_run.h"
 
@@ -42,6 +43,7 @@ struct ViewerOptions {
   double yaw = NAN, pitch = NAN, radius = NAN, fov = NAN;  // start camera overrides (degrees)
   double spin = 0;           // yaw added every frame (degrees; turntables, tests)
   RenderBudget budget;       // dynamic resolution (fixed_scale: --preview-scale)
+  MeshOptions mesh;          // Extract mesh (app/viewer/mesh_view.h)
 };
 
 class ViewerApp {
@@ -117,6 +119,8 @@ class ViewerApp {
   int64_t frame_ = 0;
   std::string message_;
   nlohmann::json layout_;  // panel rectangles of the current frame (framebuffer pixels)
+  std::unique_ptr<MeshPanel> mesh_;  // Extract mesh
+  std::vector<TrainingRun*> run_ptrs() const;
 };
 
 }  // namespace nf::viewer

@@ -144,6 +144,7 @@ void ViewerApp::draw_3d_views(float height) {
     }
     record(layout_, std::string(kRunNames[i]) + "/view");
     if (ImGui::IsItemHovered()) view_hovered_ = true;
+    mesh_->draw_over_view(i, p0.x, p0.y, size.x, size.y, camera_.camera());
     if (frustums_) {  // training cameras as frustums, projected with the current camera
       ImDrawList* dl = ImGui::GetWindowDrawList();
       dl->PushClipRect(p0, ImVec2(p0.x + size.x, p0.y + size.y), true);
