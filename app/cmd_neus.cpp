@@ -2,6 +2,7 @@
 //
 //   normfield neus train --scene DIR --config neus_small_cn [--iters N] [--norm cn] [--out DIR] [--resume]
 //   normfield neus eval  --checkpoint C [--scene DIR] [--gt MESH_OR_POINTS] [--out DIR]
+//   normfield neus batch-eval --scenes DIRS --configs neus_small,neus_small_cn --seeds 0,1,2 (app/cmd_neus_batch.cpp)
 // Meshes of NeuS checkpoints: normfield export-mesh --checkpoint C (app/cmd_export_mesh.cpp).
 #include <chrono>
 #include <cstdio>
@@ -10,6 +11,7 @@
 
 #include "app/commands.h"
 #include "app/nerf_setup.h"
+#include "app/neus_setup.h"
 #include "app/train_flags.h"
 #include "fields/config.h"
 #include "fields/neus.h"
@@ -24,9 +26,8 @@ namespace fs = std::filesystem;
 
 struct Train {
   TrainFlags flags;
-  std::string scene, norm;
-  int64_t batch = 0, mesh_resolution = 0;
-  int max_views = -2;
+  std::string scene;
+  NeusOverrides overrides;
 };
 
 struct Eval {
@@ -60,23 +61,12 @@ int run_train(Train& st, CLI::App* sub) {
   st.flags.config_path = resolve_task_config(st.flags.config_path, "neus").string();
   auto cfg = st.flags.apply_config(sub);
   require_scene(st.scene);
-  const std::string w = st.flags.config_path;
-  nlohmann::json field = cfg.contains("field") ? cfg["field"] : neus_config("small");
-  if (!st.norm.empty()) field["norm"] = st.norm;
-  auto o = NeusOptions::from_json(cfg.value("neus", nlohmann::json::object()), w, NeusOptions{}, true);
-  o.scene = st.scene;
-  o.seed = st.flags.seed;
-  if (st.batch > 0) o.batch = st.batch;
-  if (st.mesh_resolution > 0) o.mesh_resolution = st.mesh_resolution;
-  if (st.max_views >= -1) o.eval_max_views = st.max_views;
-  TrainFlags f = st.flags;
-  if (f.lr <= 0) f.lr = 5e-4;  // NeuS
-  const std::string name = fs::path(w).stem().string();
-  auto train = f.train_options("neus " + name);
-  train.lr.warmup = cfg_get<int64_t>(cfg, "warmup", 0, w);
+  auto job = make_neus_job(st.flags, cfg, st.scene, st.overrides);
+  const std::string& name = job.name;
+  auto& train = job.train;
   auto device = st.flags.setup();
-  NeusTask task(o, device);
-  auto r = fit_task(task, field, train, device, {});
+  NeusTask task(job.task, device);
+  auto r = fit_task(task, job.field, train, device, {});
   auto& m = r.metrics;
   m["config"] = name;
   if (!train.out_dir.empty()) write_json((train.out_dir / "results.json").string(), m);
@@ -127,7 +117,7 @@ int run_eval(Eval& st) {
 }
 
 Command reg([](CLI::App& app) {
-  auto* neus = app.add_subcommand("neus", "NeuS (+ BN/LN/GN/CN) on DTU-style scenes: train, eval");
+  auto* neus = app.add_subcommand("neus", "NeuS (+ BN/LN/GN/CN) on DTU-style scenes: train, eval, batch-eval");
   neus->require_subcommand(1);
 
   auto tr = std::make_shared<Train>();
@@ -144,10 +134,7 @@ Command reg([](CLI::App& app) {
                     "flags override it")
       ->capture_default_str();
   t->get_option("--lr")->description("learning rate (default: the config's, else 5e-4 as NeuS)");
-  t->add_option("--norm", tr->norm, "override the SDF network's norm: none, bn, ln, gn, cn");
-  t->add_option("--batch", tr->batch, "rays per step (default: the config's)");
-  t->add_option("--mesh-resolution", tr->mesh_resolution, "marching-cubes grid (default: the config's)");
-  t->add_option("--max-views", tr->max_views, "held-out views evaluated after training (-1: all)");
+  tr->overrides.add_to(t);
   neus_actions()[t] = [tr, t]() { return run_train(*tr, t); };
 
   auto ev = std::make_shared<Eval>();
@@ -163,12 +150,15 @@ Command reg([](CLI::App& app) {
   e->add_option("--max-views", ev->max_views, "held-out views evaluated (-1: all)");
   neus_actions()[e] = [ev]() { return run_eval(*ev); };
 
+  auto batch_eval = add_neus_batch_eval(neus);  // app/cmd_neus_batch.cpp
+  neus_actions()[neus->get_subcommand("batch-eval")] = batch_eval;
+
   set_action(neus, [neus]() {
     for (auto* s : neus->get_subcommands()) {
       auto it = neus_actions().find(s);
       if (it != neus_actions().end()) return it->second();
     }
-    throw std::runtime_error("neus: no subcommand given (train or eval)");
+    throw std::runtime_error("neus: no subcommand given (train, eval or batch-eval)");
   });
 });
 
