@@ -23,7 +23,7 @@
 #include "app/flag_checks.h"
 #include "fields/config.h"
 #include "fields/registry.h"
-#include "tasks/results_store.h"
+#include "tasks/sweep.h"
 #include "tasks/sweep_table.h"
 
 namespace nf::app {
@@ -101,68 +101,54 @@ int run_batch_eval(BatchEval& st) {
   for (const auto& flag : {"--method", "--arch", "--seed", "--out", spec.input_flag.c_str()})
     for (const auto& t : split_args(st.args))
       if (t == flag || t.rfind(std::string(flag) + "=", 0) == 0) throw std::runtime_error("--args: " + t + " is set by batch-eval itself (use --methods/--archs/--seeds/--out/--inputs)");
-  const auto [k, n] = parse_shard(st.shard);
   const std::string tag = st.command + (st.args.empty() ? "" : " " + st.args);
-  ResultsStore store(fs::path(st.out) / "results.jsonl");
-  for (const auto& other : st.merge) store.merge_from(other);
+  Sweep sweep({"batch-eval " + st.command, st.out, st.shard, st.merge, st.table_only, false});
   if (!st.table_only) {
     if (st.inputs.empty()) throw std::runtime_error("--inputs: give at least one input for " + st.command);
-    struct Run {
-      std::string input, arch, method, key;
-      uint64_t seed;
-    };
-    std::vector<Run> mine;
-    int64_t idx = 0;
+    const auto exe = self_exe();
+    std::vector<SweepJob> jobs;
     for (const auto& in : st.inputs)
       for (const auto& a : st.archs)
         for (const auto& m : st.methods)
-          for (auto seed : st.seeds) {
-            if (idx++ % n != k - 1) continue;
-            mine.push_back({in, a, m, input_stem(in) + "|" + a + "|" + m + "|" + std::to_string(seed) + "|" + tag, seed});
-          }
-    int64_t todo = 0, done = 0;
-    for (const auto& r : mine) todo += !store.has(r.key);
-    std::printf("batch-eval %s: %zu runs in shard %d/%d, %lld already in %s\n", st.command.c_str(), mine.size(), k, n,
-                static_cast<long long>(mine.size() - todo), store.path().c_str());
-    std::fflush(stdout);
-    const auto exe = self_exe();
-    const auto t0 = std::chrono::steady_clock::now();
-    for (const auto& r : mine) {
-      if (!store.claim(r.key)) continue;  // stored, or another sweep on this --out runs it
-      const fs::path dir = fs::path(st.out) / "runs" / input_stem(r.input) / r.arch / (r.method + "_s" + std::to_string(r.seed));
-      std::string cmd = shell_quote(exe) + " " + st.command + " " + spec.input_flag + " " + shell_quote(r.input) +
-                        " --method " + shell_quote(r.method) + " --arch " + r.arch + " --seed " + std::to_string(r.seed) +
-                        " --out " + shell_quote(dir.string()) + " --resume";
-      for (const auto& t : split_args(st.args)) cmd += " " + shell_quote(t);
-      std::fflush(stdout);
-      const int status = std::system(cmd.c_str());
-      const int code = status == -1 ? -1 : (WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status));
-      if (code != 0)
-        throw std::runtime_error("batch-eval: run " + r.method + " " + r.arch + " on " + r.input + " (seed " +
-                                 std::to_string(r.seed) + ") failed with exit code " + std::to_string(code) +
-                                 " (its error is above); finished runs are kept in " + store.path().string());
-      auto res = load_config_file(dir / "results.json");
-      nlohmann::json rec;
-      for (const auto& [key, v] : res.items())
-        if (v.is_number() || v.is_string()) rec[key] = v;  // metrics, timings, norm mode; not field/task blobs
-      rec["key"] = r.key;
-      rec["protocol"] = tag;
-      rec["command"] = st.command;
-      rec["input"] = input_stem(r.input);
-      rec["input_path"] = r.input;
-      rec["arch"] = r.arch;
-      rec["method"] = r.method;
-      rec["seed"] = r.seed;
-      rec["run_dir"] = dir.string();
-      store.append(rec);
-      ++done;
-      const double el = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-      std::printf("[%lld/%lld] %-8s %-7s %-20s", static_cast<long long>(done), static_cast<long long>(todo),
-                  r.method.c_str(), r.arch.c_str(), input_stem(r.input).c_str());
-      for (const auto& m : spec.metrics) std::printf("  %s %.4f", m.c_str(), rec.value(m, 0.0));
-      std::printf("  (eta %.1f min)\n", el / done * (todo - done) / 60.0);
-      std::fflush(stdout);
-    }
+          for (auto seed : st.seeds)
+            jobs.push_back({input_stem(in) + "|" + a + "|" + m + "|" + std::to_string(seed) + "|" + tag, [&st, &spec, &exe, &tag, in, a, m, seed]() {
+              const fs::path dir = fs::path(st.out) / "runs" / input_stem(in) / a / (m + "_s" + std::to_string(seed));
+              std::string cmd = shell_quote(exe) + " " + st.command + " " + spec.input_flag + " " + shell_quote(in) +
+                                " --method " + shell_quote(m) + " --arch " + a + " --seed " + std::to_string(seed) +
+                                " --out " + shell_quote(dir.string()) + " --resume";
+              for (const auto& t : split_args(st.args)) cmd += " " + shell_quote(t);
+              std::fflush(stdout);
+              const int status = std::system(cmd.c_str());
+              const int code = status == -1 ? -1 : (WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status));
+              if (code != 0)
+                throw std::runtime_error("batch-eval: run " + m + " " + a + " on " + in + " (seed " + std::to_string(seed) +
+                                         ") failed with exit code " + std::to_string(code) +
+                                         " (its error is above); finished runs are kept in " + (fs::path(st.out) / "results.jsonl").string());
+              auto res = load_config_file(dir / "results.json");
+              nlohmann::json rec;
+              for (const auto& [key, v] : res.items())
+                if (v.is_number() || v.is_string()) rec[key] = v;  // metrics, timings, norm mode; not field/task blobs
+              rec["protocol"] = tag;
+              rec["command"] = st.command;
+              rec["input"] = input_stem(in);
+              rec["input_path"] = in;
+              rec["arch"] = a;
+              rec["method"] = m;
+              rec["seed"] = seed;
+              rec["run_dir"] = dir.string();
+              return rec;
+            }});
+    sweep.run(jobs, [&spec](const nlohmann::json& rec) {
+      char line[160];
+      std::snprintf(line, sizeof line, "%-8s %-7s %-20s", rec["method"].get<std::string>().c_str(),
+                    rec["arch"].get<std::string>().c_str(), rec["input"].get<std::string>().c_str());
+      std::string s = line;
+      for (const auto& m : spec.metrics) {
+        std::snprintf(line, sizeof line, "  %s %.4f", m.c_str(), rec.value(m, 0.0));
+        s += line;
+      }
+      return s;
+    });
   }
   nlohmann::json paper;
   try {
@@ -170,7 +156,7 @@ int run_batch_eval(BatchEval& st) {
   } catch (const std::exception& e) {
     std::cerr << "note: " << e.what() << "; table without the paper's numbers\n";
   }
-  std::cout << write_sweep_table(store.records(), paper, st.methods, spec.metrics, spec.title, tag, st.out);
+  std::cout << write_sweep_table(sweep.store().records(), paper, st.methods, spec.metrics, spec.title, tag, st.out);
   std::printf("wrote %s/{table.md,table.csv} (runs in %s/runs)\n", st.out.c_str(), st.out.c_str());
   return 0;
 }

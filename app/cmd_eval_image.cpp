@@ -20,7 +20,7 @@
 #include "fields/registry.h"
 #include "tasks/image_fit.h"
 #include "tasks/plot_lines.h"
-#include "tasks/results_store.h"
+#include "tasks/sweep.h"
 #include "tasks/task_registry.h"
 
 namespace nf::app {
@@ -218,73 +218,57 @@ Command reg([](CLI::App& app) {
     auto device = flags.setup();
     for (const auto& m : st->methods) method_config(m, 2, 3, 1, 1);  // validate names up front
     for (const auto& a : st->archs) parse_arch(a);
-    auto [k, n] = parse_shard(st->shard);
-    ResultsStore store(fs::path(st->out) / "results.jsonl");
-    for (const auto& other : st->merge) store.merge_from(other);
+    Sweep sweep({"eval-image", st->out, st->shard, st->merge, st->table_only, false});
     if (!st->table_only) {
       auto files = list_images(*st);
       const auto tag = protocol_tag(*st);
-      int64_t job = 0, done = 0, todo = 0;
-      struct Job {
-        std::string method, arch;
-        fs::path image;
-      };
-      std::vector<Job> mine;
+      std::vector<SweepJob> jobs;
       for (const auto& img : files)
         for (const auto& a : st->archs)
-          for (const auto& m : st->methods) {
-            if (job++ % n != k - 1) continue;
-            mine.push_back({m, a, img});
-          }
-      for (const auto& j : mine) todo += !store.has(j.method + "|" + j.arch + "|" + j.image.filename().string() + "|" + tag);
-      std::printf("eval-image: %zu runs in shard %d/%d, %lld already in %s\n", mine.size(), k, n,
-                  static_cast<long long>(mine.size() - todo), store.path().c_str());
-      const auto t0 = std::chrono::steady_clock::now();
-      for (const auto& j : mine) {
-        const std::string key = j.method + "|" + j.arch + "|" + j.image.filename().string() + "|" + tag;
-        if (!store.claim(key)) continue;  // stored, or another sweep on this --out runs it
-        auto img = load_image(j.image);
-        auto pixels = img.channels == 3 || img.channels == 1 ? img.pixels : to_rgb(img.pixels);
-        if (st->crop > 0) {
-          const int64_t H = pixels.size(0), W = pixels.size(1), S = st->crop;
-          if (S > H || S > W) throw std::runtime_error(j.image.string() + ": --crop " + std::to_string(S) + " exceeds the image");
-          pixels = pixels.slice(0, (H - S) / 2, (H - S) / 2 + S).slice(1, (W - S) / 2, (W - S) / 2 + S).contiguous();
-        }
-        auto [L, W] = parse_arch(j.arch);
-        TrainOptions o;
-        o.iters = st->iters;
-        o.lr.lr = method_has_norm(j.method) ? st->lr_norm : st->lr_plain;
-        o.progress = !st->quiet;
-        o.log_every = std::max<int64_t>(1, st->iters / 20);
-        o.label = j.method + " " + j.arch + " " + j.image.filename().string();
-        // Each run checkpoints into its own folder (periodically, and on Ctrl-C) and resumes from it.
-        o.out_dir = fs::path(st->out) / "runs" / tag / j.image.stem() / j.arch / j.method;
-        o.resume = true;
-        torch::manual_seed(st->seed);
-        auto r = fit_image(pixels, method_config(j.method, 2, pixels.size(2), L, W), o, {}, device, j.image.string());
-        nlohmann::json rec = r.metrics;
-        rec.erase("field");
-        rec["key"] = key;
-        rec["protocol"] = tag;
-        rec["method"] = j.method;
-        rec["arch"] = j.arch;
-        rec["image"] = j.image.filename().string();
-        rec["lr"] = o.lr.lr;
-        nlohmann::json curve = nlohmann::json::array();
-        for (const auto& h : r.history)
-          if (h.step % o.log_every == 0 || h.step == o.iters) curve.push_back({h.step, h.metrics.at("psnr")});
-        rec["curve"] = curve;
-        store.append(rec);
-        ++done;
-        const double el = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-        std::printf("[%lld/%lld] %-8s %-6s %-12s PSNR %.2f SSIM %.4f bpp %.3f  %.1f ms/iter  (eta %.0f s)\n",
-                    static_cast<long long>(done), static_cast<long long>(todo), j.method.c_str(), j.arch.c_str(),
-                    j.image.filename().c_str(), rec["psnr"].get<double>(), rec["ssim"].get<double>(),
-                    rec["bpp"].get<double>(), rec["ms_per_iter"].get<double>(), el / done * (todo - done));
-        std::fflush(stdout);
-      }
+          for (const auto& m : st->methods)
+            jobs.push_back({m + "|" + a + "|" + img.filename().string() + "|" + tag, [st, &device, &tag, img, a, m]() {
+              auto im = load_image(img);
+              auto pixels = im.channels == 3 || im.channels == 1 ? im.pixels : to_rgb(im.pixels);
+              if (st->crop > 0) {
+                const int64_t H = pixels.size(0), W = pixels.size(1), S = st->crop;
+                if (S > H || S > W) throw std::runtime_error(img.string() + ": --crop " + std::to_string(S) + " exceeds the image");
+                pixels = pixels.slice(0, (H - S) / 2, (H - S) / 2 + S).slice(1, (W - S) / 2, (W - S) / 2 + S).contiguous();
+              }
+              auto [L, W] = parse_arch(a);
+              TrainOptions o;
+              o.iters = st->iters;
+              o.lr.lr = method_has_norm(m) ? st->lr_norm : st->lr_plain;
+              o.progress = !st->quiet;
+              o.log_every = std::max<int64_t>(1, st->iters / 20);
+              o.label = m + " " + a + " " + img.filename().string();
+              // Each run checkpoints into its own folder (periodically, and on Ctrl-C) and resumes from it.
+              o.out_dir = fs::path(st->out) / "runs" / tag / img.stem() / a / m;
+              o.resume = true;
+              torch::manual_seed(st->seed);
+              auto r = fit_image(pixels, method_config(m, 2, pixels.size(2), L, W), o, {}, device, img.string());
+              nlohmann::json rec = r.metrics;
+              rec.erase("field");
+              rec["protocol"] = tag;
+              rec["method"] = m;
+              rec["arch"] = a;
+              rec["image"] = img.filename().string();
+              rec["lr"] = o.lr.lr;
+              nlohmann::json curve = nlohmann::json::array();
+              for (const auto& h : r.history)
+                if (h.step % o.log_every == 0 || h.step == o.iters) curve.push_back({h.step, h.metrics.at("psnr")});
+              rec["curve"] = curve;
+              return rec;
+            }});
+      sweep.run(jobs, [](const nlohmann::json& rec) {
+        char line[256];
+        std::snprintf(line, sizeof line, "%-8s %-6s %-12s PSNR %.2f SSIM %.4f bpp %.3f  %.1f ms/iter",
+                      rec["method"].get<std::string>().c_str(), rec["arch"].get<std::string>().c_str(),
+                      rec["image"].get<std::string>().c_str(), rec["psnr"].get<double>(), rec["ssim"].get<double>(),
+                      rec["bpp"].get<double>(), rec["ms_per_iter"].get<double>());
+        return std::string(line);
+      });
     }
-    write_tables(*st, store.records());
+    write_tables(*st, sweep.store().records());
     std::printf("wrote %s/{table.md,table.csv,rd_psnr.png,rd_ssim.png,curves_*.png}\n", st->out.c_str());
     return 0;
   });

@@ -1,5 +1,5 @@
 // normfield export-mesh: marching cubes of a trained occupancy or NeuS (SDF) checkpoint (PLY or OBJ by
-// extension), by the checkpoint's task.
+// extension), by the checkpoint's task; --colors (NeuS): vertex colours from the colour network.
 #include <algorithm>
 #include <cstdio>
 #include <filesystem>
@@ -22,6 +22,7 @@ struct ExportMesh {
   int64_t block = 64;
   std::string out = "mesh.ply";
   std::string device = "cpu";
+  bool colors = false;
 };
 
 Command reg([](CLI::App& app) {
@@ -33,6 +34,8 @@ Command reg([](CLI::App& app) {
   sub->add_option("--block", st->block, "block edge (block^3 points per forward)")->capture_default_str();
   sub->add_option("--out", st->out, "output mesh (.ply or .obj)")->capture_default_str();
   sub->add_option("--device", st->device, "cpu or cuda")->capture_default_str();
+  sub->add_flag("--colors", st->colors,
+                "NeuS: vertex colours from the colour network (normal = normalized grad sdf, view direction = -normal)");
   set_action(sub, [st, sub]() {
     auto ext = std::filesystem::path(st->out).extension().string();
     std::transform(ext.begin(), ext.end(), ext.begin(), [](unsigned char c) { return std::tolower(c); });
@@ -47,16 +50,20 @@ Command reg([](CLI::App& app) {
     const auto meta = read_checkpoint_meta(st->checkpoint);
     const bool sdf = meta.task_config.is_object() && meta.task_config.value("task", std::string()) == "neus";
     if (sdf && !sub->count("--threshold")) st->threshold = 0.0;
-    auto mesh = sdf ? neus_mesh_from_checkpoint(st->checkpoint, st->resolution, st->threshold, st->block, device, &mode)
+    if (st->colors && !sdf)
+      throw std::runtime_error(st->checkpoint + ": --colors needs a NeuS checkpoint (an occupancy field has no colour network)");
+    auto mesh = sdf ? neus_mesh_from_checkpoint(st->checkpoint, st->resolution, st->threshold, st->block, device, &mode,
+                                                st->colors)
                     : occupancy_mesh_from_checkpoint(st->checkpoint, st->resolution, st->threshold, st->block, device,
                                                      &mode);
     if (ext == ".ply")
       write_ply(st->out, mesh);
     else
       write_obj(st->out, mesh);
-    std::printf("%s: %lld vertices, %lld faces (resolution %lld, threshold %.3f, norm mode: %s)\n", st->out.c_str(),
+    std::printf("%s: %lld vertices, %lld faces%s (resolution %lld, threshold %.3f, norm mode: %s)\n", st->out.c_str(),
                 static_cast<long long>(mesh.num_vertices()), static_cast<long long>(mesh.num_faces()),
-                static_cast<long long>(st->resolution), st->threshold, mode.c_str());
+                mesh.colors.defined() ? ", vertex colours" : "", static_cast<long long>(st->resolution), st->threshold,
+                mode.c_str());
     return 0;
   });
 });

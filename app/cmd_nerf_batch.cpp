@@ -23,7 +23,7 @@
 #include "fields/config.h"
 #include "tasks/fit.h"
 #include "tasks/nerf_table.h"
-#include "tasks/results_store.h"
+#include "tasks/sweep.h"
 
 namespace nf::app {
 namespace {
@@ -46,54 +46,15 @@ struct BatchEval {
 
 bool is_scene(const fs::path& p) { return fs::is_regular_file(p / "transforms_train.json"); }
 
-// Scene folders: each --scenes entry is a scene or holds scenes one level down (sorted).
 std::vector<fs::path> list_scenes(const BatchEval& st) {
   std::vector<std::string> srcs = st.scenes;
   if (srcs.empty()) srcs.push_back((data_dir() / "nerf_synthetic").string());
-  std::vector<fs::path> out;
-  for (const auto& s : srcs) {
-    if (!fs::is_directory(s)) throw std::runtime_error("--scenes " + s + ": no such folder");
-    if (is_scene(s)) {
-      out.push_back(s);
-      continue;
-    }
-    std::vector<fs::path> sub;
-    for (const auto& e : fs::directory_iterator(s))
-      if (e.is_directory() && is_scene(e.path())) sub.push_back(e.path());
-    if (sub.empty())
-      throw std::runtime_error("--scenes " + s + ": no Blender scene (transforms_train.json) in it or its subfolders");
-    std::sort(sub.begin(), sub.end());
-    out.insert(out.end(), sub.begin(), sub.end());
-  }
-  return out;
+  return list_scene_folders(srcs, is_scene, "Blender scene (transforms_train.json)");
 }
 
 std::string protocol_tag(const BatchEval& st) {
   const auto ov = st.overrides.tag();
   return "iters=" + (st.iters > 0 ? std::to_string(st.iters) : std::string("config")) + (ov.empty() ? "" : "," + ov);
-}
-
-// The run folder of a protocol (OUT/runs/<folder>/<scene>/<config>_s<seed>): "config" when every
-// setting comes from the configs, else the overrides as key-value pairs joined by '.', e.g. the tag
-// "iters=300,skip=1,views=-1" -> "iters-300.skip-1.views-all". Only letters, digits, '-', '_', '.'.
-std::string protocol_folder(const std::string& tag) {
-  std::string out;
-  size_t pos = 0;
-  while (pos <= tag.size()) {
-    size_t end = tag.find(',', pos);
-    if (end == std::string::npos) end = tag.size();
-    std::string kv = tag.substr(pos, end - pos);
-    pos = end + 1;
-    if (kv.empty() || kv == "iters=config") continue;
-    const auto eq = kv.find('=');
-    std::string k = kv.substr(0, eq), v = eq == std::string::npos ? "" : kv.substr(eq + 1);
-    if (v == "-1") v = "all";
-    std::string part = v.empty() ? k : k + "-" + v;
-    for (auto& c : part)
-      if (!std::isalnum(static_cast<unsigned char>(c)) && c != '-' && c != '_' && c != '.') c = '_';
-    out += (out.empty() ? "" : ".") + part;
-  }
-  return out.empty() ? "config" : out;
 }
 
 // One training job of the sweep, as `nerf train --config <config> --scene <scene> --seed <seed>` would run it.
@@ -150,76 +111,57 @@ int run_batch_eval(BatchEval& st) {
   dev.device = st.device;
   dev.threads = st.threads;
   auto device = dev.setup();
-  const auto [k, n] = parse_shard(st.shard);
   const auto tag = protocol_tag(st);
-  ResultsStore store(fs::path(st.out) / "results.jsonl");
-  for (const auto& other : st.merge) store.merge_from(other);
+  Sweep sweep({"nerf batch-eval", st.out, st.shard, st.merge, st.table_only, false});
   if (!st.table_only) {
     for (const auto& c : st.configs) resolve_nerf_config(c);  // fail on a typo before hours of training
     const auto scenes = list_scenes(st);
-    struct Item {
-      fs::path scene;
-      std::string config;
-      uint64_t seed;
-      std::string key;
-    };
-    std::vector<Item> mine;
-    int64_t idx = 0;
+    std::vector<SweepJob> jobs;
     for (const auto& s : scenes)
       for (const auto& c : st.configs)
-        for (auto seed : st.seeds) {
-          if (idx++ % n != k - 1) continue;
-          mine.push_back({s, c, seed, s.filename().string() + "|" + c + "|" + std::to_string(seed) + "|" + tag});
-        }
-    int64_t todo = 0, done = 0;
-    for (const auto& it : mine) todo += !store.has(it.key);
-    std::printf("nerf batch-eval: %zu runs in shard %d/%d (%zu scenes x %zu configs x %zu seeds in all), %lld already in %s\n"
-                "runs in %s/runs/%s/<scene>/<config>_s<seed> (protocol %s)\n",
-                mine.size(), k, n, scenes.size(), st.configs.size(), st.seeds.size(),
-                static_cast<long long>(mine.size() - todo), store.path().c_str(), st.out.c_str(),
-                protocol_folder(tag).c_str(), tag.c_str());
-    std::fflush(stdout);
-    const auto t0 = std::chrono::steady_clock::now();
-    for (const auto& it : mine) {
-      if (!store.claim(it.key)) continue;  // stored, or another sweep on this --out runs it
-      auto job = batch_job(st, it.config, it.scene, it.seed);
-      torch::manual_seed(it.seed);
-      NerfTask task(job.task, device);
-      auto r = fit_task(task, job.field, job.train, device, {},
-                        [&](FieldImpl& f, int64_t step) { task.after_step(f, step, job.train); });
-      nlohmann::json rec = r.metrics;
-      rec.erase("field");
-      rec["key"] = it.key;
-      rec["protocol"] = tag;
-      rec["scene"] = it.scene.filename().string();
-      rec["scene_path"] = it.scene.string();
-      rec["config"] = job.name;
-      rec["norm"] = job.field.value("norm", "none");
-      rec["seed"] = it.seed;
-      rec["run_dir"] = job.train.out_dir.string();
-      // Training PSNR (noisy single batches) averaged over buckets of iters/100 steps.
-      nlohmann::json curve = nlohmann::json::array();
-      const int64_t bucket = std::max<int64_t>(1, job.train.iters / 100);
-      double sum = 0;
-      int cnt = 0;
-      for (const auto& h : r.history) {
-        if (!h.metrics.count("psnr")) continue;
-        sum += h.metrics.at("psnr"), ++cnt;
-        if (h.step % bucket == 0 || h.step == r.history.back().step) {
-          curve.push_back({h.step, sum / cnt});
-          sum = 0, cnt = 0;
-        }
-      }
-      rec["curve"] = curve;
-      store.append(rec);
-      ++done;
-      const double el = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-      std::printf("[%lld/%lld] %-10s %-20s seed %llu  PSNR %.2f  SSIM %.4f  %.0f ms/iter  (eta %.0f min)\n",
-                  static_cast<long long>(done), static_cast<long long>(todo), rec["scene"].get<std::string>().c_str(),
-                  job.name.c_str(), static_cast<unsigned long long>(it.seed), rec["psnr"].get<double>(),
-                  rec["ssim"].get<double>(), rec["ms_per_iter"].get<double>(), el / done * (todo - done) / 60.0);
-      std::fflush(stdout);
-    }
+        for (auto seed : st.seeds)
+          jobs.push_back({s.filename().string() + "|" + c + "|" + std::to_string(seed) + "|" + tag, [&st, &device, &tag, s, c, seed]() {
+                            auto job = batch_job(st, c, s, seed);
+                            torch::manual_seed(seed);
+                            NerfTask task(job.task, device);
+                            auto r = fit_task(task, job.field, job.train, device, {},
+                                              [&](FieldImpl& f, int64_t step) { task.after_step(f, step, job.train); });
+                            nlohmann::json rec = r.metrics;
+                            rec.erase("field");
+                            rec["protocol"] = tag;
+                            rec["scene"] = s.filename().string();
+                            rec["scene_path"] = s.string();
+                            rec["config"] = job.name;
+                            rec["norm"] = job.field.value("norm", "none");
+                            rec["seed"] = seed;
+                            rec["run_dir"] = job.train.out_dir.string();
+                            // Training PSNR (noisy single batches) averaged over buckets of iters/100 steps.
+                            nlohmann::json curve = nlohmann::json::array();
+                            const int64_t bucket = std::max<int64_t>(1, job.train.iters / 100);
+                            double sum = 0;
+                            int cnt = 0;
+                            for (const auto& h : r.history) {
+                              if (!h.metrics.count("psnr")) continue;
+                              sum += h.metrics.at("psnr"), ++cnt;
+                              if (h.step % bucket == 0 || h.step == r.history.back().step) {
+                                curve.push_back({h.step, sum / cnt});
+                                sum = 0, cnt = 0;
+                              }
+                            }
+                            rec["curve"] = curve;
+                            return rec;
+                          }});
+    char header[512];
+    std::snprintf(header, sizeof header, "(%zu scenes x %zu configs x %zu seeds) runs in %s/runs/%s/<scene>/<config>_s<seed> (protocol %s)",
+                  scenes.size(), st.configs.size(), st.seeds.size(), st.out.c_str(), protocol_folder(tag).c_str(), tag.c_str());
+    sweep.run(jobs, [](const nlohmann::json& rec) {
+      char line[256];
+      std::snprintf(line, sizeof line, "%-10s %-20s seed %llu  PSNR %.2f  SSIM %.4f  %.0f ms/iter",
+                    rec["scene"].get<std::string>().c_str(), rec["config"].get<std::string>().c_str(),
+                    static_cast<unsigned long long>(rec["seed"].get<uint64_t>()), rec["psnr"].get<double>(),
+                    rec["ssim"].get<double>(), rec["ms_per_iter"].get<double>());
+      return std::string(line);
+    }, header);
   }
   nlohmann::json paper;
   try {
@@ -227,8 +169,8 @@ int run_batch_eval(BatchEval& st) {
   } catch (const std::exception& e) {
     std::cerr << "note: " << e.what() << "; table without the paper's numbers\n";
   }
-  std::cout << write_nerf_table(store.records(), paper, tag, st.out);
-  write_montages(store.records(), tag, st.out);
+  std::cout << write_nerf_table(sweep.store().records(), paper, tag, st.out);
+  write_montages(sweep.store().records(), tag, st.out);
   std::printf("wrote %s/{table.md,table.csv,curves_*.png,montage_*.png}\n", st.out.c_str());
   return 0;
 }

@@ -2,6 +2,7 @@
 //
 //   normfield neus train --scene DIR --config neus_small_cn [--iters N] [--norm cn] [--out DIR] [--resume]
 //   normfield neus eval  --checkpoint C [--scene DIR] [--gt MESH_OR_POINTS] [--out DIR]
+//   normfield neus batch-eval --scenes DIRS --configs neus_small,neus_small_cn --seeds 0,1,2 (app/cmd_neus_batch.cpp)
 // Meshes of NeuS checkpoints: normfield export-mesh --checkpoint C (app/cmd_export_mesh.cpp).
 #include <chrono>
 #include <cstdio>
@@ -11,6 +12,7 @@
 #include "app/commands.h"
 #include "app/flag_checks.h"
 #include "app/nerf_setup.h"
+#include "app/neus_setup.h"
 #include "app/train_flags.h"
 #include "fields/config.h"
 #include "fields/neus.h"
@@ -26,9 +28,8 @@ namespace fs = std::filesystem;
 
 struct Train {
   TrainFlags flags;
-  std::string scene, norm;
-  int64_t batch = 0, mesh_resolution = 0;
-  int max_views = -2;
+  std::string scene;
+  NeusOverrides overrides;
 };
 
 struct Eval {
@@ -59,31 +60,19 @@ void print_summary(const std::string& what, const nlohmann::json& m) {
 }
 
 int run_train(Train& st, CLI::App* sub) {
-  // One rule with nerf train and the viewer: protocol = flag > config > the neus task's defaults
-  // (tasks/task_registry.cpp: lr 5e-4), the task built by make_task from the config's "neus" block.
+  // One rule with nerf train, batch-eval and the viewer: protocol = flag > config > the neus task's
+  // defaults (tasks/task_registry.cpp: lr 5e-4); the "neus" block parsed by NeusOptions::from_json
+  // (strict), as the registry's neus builder does.
   st.flags.config_path = resolve_task_config(st.flags.config_path, "neus").string();
   auto cfg = st.flags.apply_config(sub);
-  const std::string w = st.flags.config_path;
-  check_config_keys(cfg, {"neus", "warmup"}, w);
   require_scene(st.scene);
-  nlohmann::json field = cfg.contains("field") ? cfg["field"] : neus_config("small");
-  if (!st.norm.empty()) field["norm"] = st.norm;
-  nlohmann::json given = {{"scene", st.scene}, {"seed", st.flags.seed}};
-  if (st.batch > 0) given["batch"] = st.batch;
-  if (st.mesh_resolution > 0) given["mesh_resolution"] = st.mesh_resolution;
-  if (st.max_views >= -1) given["eval_max_views"] = st.max_views;
-  const std::string name = fs::path(w).stem().string();
-  auto train = st.flags.train_options("neus " + name);  // lr: the config's, else the task's (5e-4)
-  train.lr.warmup = cfg_get<int64_t>(cfg, "warmup", 0, w);
+  auto job = make_neus_job(st.flags, cfg, st.scene, st.overrides);  // checks the config's keys
+  const std::string& name = job.name;
+  auto& train = job.train;
   auto device = st.flags.setup();
   check_out_dir(st.flags.out);  // before any data loading or training
-  std::unique_ptr<Task> task;
-  try {
-    task = make_task(task_config_from("neus", cfg, given), device);
-  } catch (const ConfigError& e) {
-    throw ConfigError(w + ": " + e.what());
-  }
-  auto r = fit_task(*task, field, train, device, {});
+  NeusTask task(job.task, device);
+  auto r = fit_task(task, job.field, train, device, {});
   auto& m = r.metrics;
   m["config"] = name;
   if (!train.out_dir.empty()) write_json((train.out_dir / "results.json").string(), m);
@@ -134,7 +123,7 @@ int run_eval(Eval& st) {
 }
 
 Command reg([](CLI::App& app) {
-  auto* neus = app.add_subcommand("neus", "NeuS (+ BN/LN/GN/CN) on DTU-style scenes: train, eval");
+  auto* neus = app.add_subcommand("neus", "NeuS (+ BN/LN/GN/CN) on DTU-style scenes: train, eval, batch-eval");
   neus->require_subcommand(1);
 
   auto tr = std::make_shared<Train>();
@@ -150,11 +139,8 @@ Command reg([](CLI::App& app) {
       ->description("config name in assets/configs/neus (neus, neus_cn, neus_small, neus_small_cn) or a JSON path; "
                     "flags override it")
       ->capture_default_str();
-  t->get_option("--lr")->description("learning rate (the config's, else 5e-4 as NeuS)");
-  t->add_option("--norm", tr->norm, "override the SDF network's norm: none, bn, ln, gn, cn");
-  t->add_option("--batch", tr->batch, "rays per step (default: the config's)");
-  t->add_option("--mesh-resolution", tr->mesh_resolution, "marching-cubes grid (default: the config's)");
-  t->add_option("--max-views", tr->max_views, "held-out views evaluated after training (-1: all)");
+  t->get_option("--lr")->description("learning rate (default: the config's, else 5e-4 as NeuS)");
+  tr->overrides.add_to(t);
   neus_actions()[t] = [tr, t]() { return run_train(*tr, t); };
 
   auto ev = std::make_shared<Eval>();
@@ -170,12 +156,15 @@ Command reg([](CLI::App& app) {
   e->add_option("--max-views", ev->max_views, "held-out views evaluated (-1: all)");
   neus_actions()[e] = [ev]() { return run_eval(*ev); };
 
+  auto batch_eval = add_neus_batch_eval(neus);  // app/cmd_neus_batch.cpp
+  neus_actions()[neus->get_subcommand("batch-eval")] = batch_eval;
+
   set_action(neus, [neus]() {
     for (auto* s : neus->get_subcommands()) {
       auto it = neus_actions().find(s);
       if (it != neus_actions().end()) return it->second();
     }
-    throw std::runtime_error("neus: no subcommand given (train or eval)");
+    throw std::runtime_error("neus: no subcommand given (train, eval or batch-eval)");
   });
 });
 

@@ -7,7 +7,8 @@
 #   3 bench     `normfield bench-step` for all 13 methods at 10x28 and 13x49 on 393 216 points
 #   4 reference scripts/reference_step.py (plain PyTorch, the Norm-INR formulas) on the same GPU
 #   5 nerf      `nerf train` on lego_200, full mipnerf and mipnerf_cn configs, $NERF_ITERS steps
-#   6 neus      the NeuS configs' ms/step, when normfield lists a `neus` command (else recorded as absent)
+#   6 neus      `neus train` on dtu_scan65_400x300, full neus and neus_cn configs, $NEUS_ITERS steps: ms/step
+#               (when normfield lists a `neus` command, else recorded as absent)
 # Results: $OUT/gpu_check.json (everything measured, with date, card, driver, torch, commit),
 # $OUT/gpu_check.log (the whole console), $OUT/ctest.log, $OUT/ctest.xml (JUnit).
 #
@@ -15,7 +16,7 @@
 #   COMMIT=$(git rev-parse --short HEAD) bash scripts/gpu_check.sh
 # Files it needs, carried with the working tree (`carry: [".deps", ".gpudata"]`; both are ignored):
 #   .deps/stb/stb_image*.h, .deps/include/{nlohmann,CLI}, .deps/googletest   (scripts/gpu_check_prepare.sh)
-#   .gpudata/nerf_synthetic/lego_200 (and .gpudata/<neus scene> once NeuS lands)
+#   .gpudata/nerf_synthetic/lego_200, .gpudata/dtu/dtu_scan65_400x300
 #
 # --cpu-dry-run: the same steps on this CPU machine with tiny sizes (the build in $BUILD, default
 # build, configured as scripts/setup.sh does; only $TARGETS built and ctest limited to $CTEST_REGEX;
@@ -57,8 +58,14 @@ else
   PY=${PYTHON:-/usr/bin/python3}  # Debian's python3-torch
 fi
 NF=${NORMFIELD_BIN:-$B/normfield}  # the CLI under test (dry run: may point at another build)
-NEUS_ITERS=${NEUS_ITERS:-$NERF_ITERS}; NEUS_SCENE=${NEUS_SCENE:-.gpudata/dtu/scan24}
-NEUS_CONFIGS=${NEUS_CONFIGS:-neus neus_cn}
+NEUS_ITERS=${NEUS_ITERS:-$NERF_ITERS}; NEUS_CONFIGS=${NEUS_CONFIGS:-neus neus_cn}
+if [[ $MODE == gpu ]]; then
+  # ms/step is the measure; the evaluation is cut to 2 held-out views and a 256^3 mesh grid.
+  NEUS_SCENE=${NEUS_SCENE:-.gpudata/dtu/dtu_scan65_400x300}; NEUS_EXTRA=(--max-views 2 --mesh-resolution 256)
+else
+  NEUS_SCENE=${NEUS_SCENE:-${NORMFIELD_DATA:-../shared/data}/dtu/dtu_scan65_400x300}
+  NEUS_EXTRA=(--batch 32 --max-views 0 --mesh-resolution 16)
+fi
 
 # The summary writer: merges the step files in $WORK into one JSON (also on failure).
 cat > "$WORK/summary.py" <<'PY'
@@ -185,7 +192,7 @@ if grep -qE "^  neus " <<< "$("$NF" --help)"; then
   for c in $NEUS_CONFIGS; do
     run="$WORK/neus-$c"
     "$NF" neus train --scene "$NEUS_SCENE" --config "$c" --device "$DEVICE" --iters "$NEUS_ITERS" \
-      --checkpoint-every 0 --out "$run"
+      --log-every 50 --checkpoint-every 0 "${NEUS_EXTRA[@]}" --out "$run"
     rows+=("$run/results.json")
   done
   python3 - "$WORK/neus.json" "${rows[@]}" <<'PY'

@@ -10,26 +10,13 @@
 #include <sstream>
 
 #include "tasks/plot_lines.h"
+#include "tasks/sweep.h"
 #include "tasks/table_format.h"
 
 namespace nf {
 namespace {
 
-struct Stat {
-  std::vector<double> v;
-  double mean() const {
-    double s = 0;
-    for (double x : v) s += x;
-    return v.empty() ? std::nan("") : s / static_cast<double>(v.size());
-  }
-  double std() const {  // sample standard deviation (n - 1); 0 for a single value
-    if (v.size() < 2) return 0.0;
-    const double m = mean();
-    double s = 0;
-    for (double x : v) s += (x - m) * (x - m);
-    return std::sqrt(s / static_cast<double>(v.size() - 1));
-  }
-};
+using Stat = SeedStat;  // mean ± sample std over seeds (tasks/sweep.h)
 
 struct Row {
   std::string config, resolution, norm;

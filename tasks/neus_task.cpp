@@ -149,8 +149,28 @@ nlohmann::json mesh_chamfer(const Mesh& mesh, const std::string& gt, int64_t n_p
           {"gt", gt},                     {"n_pred", r.n_pred},             {"n_gt", r.n_gt}};
 }
 
+at::Tensor neus_vertex_colors(NeuSImpl& field, const at::Tensor& vertices, const at::Tensor& scale_mat,
+                              const c10::Device& device, int64_t chunk) {
+  auto v = vertices.to(at::kDouble).to(at::kCPU);
+  if (scale_mat.defined()) {  // world -> the field's frame: x = A^-1 (w - t)
+    auto S = scale_mat.to(at::kDouble).to(at::kCPU);
+    auto A = S.slice(0, 0, 3).slice(1, 0, 3), t = S.slice(0, 0, 3).select(1, 3);
+    v = at::matmul(v - t, at::inverse(A).t());
+  }
+  v = v.to(at::kFloat).to(device);
+  std::vector<at::Tensor> out;
+  for (int64_t i = 0; i < v.size(0); i += chunk) {
+    auto x = v.slice(0, i, std::min(v.size(0), i + chunk));
+    c10::NoGradGuard no_grad;  // sdf_feature_gradient enables autograd for grad_x sdf only
+    auto r = field.sdf_feature_gradient(x, /*create_graph=*/false);
+    auto n = r.gradient / r.gradient.norm(2, {1}, true).clamp_min(1e-12);
+    out.push_back(field.color(x, -n, n, r.feature.detach()).detach().clamp(0, 1).to(at::kCPU));
+  }
+  return out.empty() ? at::zeros({0, 3}, at::kFloat) : at::cat(out, 0);
+}
+
 Mesh neus_mesh_from_checkpoint(const std::filesystem::path& checkpoint, int64_t resolution, double level,
-                               int64_t block, const c10::Device& device, std::string* norm_mode) {
+                               int64_t block, const c10::Device& device, std::string* norm_mode, bool colors) {
   const std::string p = checkpoint.string();
   if (resolution < 2) throw std::runtime_error(p + ": --resolution must be >= 2");
   CheckpointMeta meta;
@@ -172,7 +192,9 @@ Mesh neus_mesh_from_checkpoint(const std::filesystem::path& checkpoint, int64_t 
     *norm_mode = !nerf_needs_frozen_stats(m) ? (m.norm_layers().empty() ? "none" : "per-sample norm")
                  : frozen ? "frozen (statistics from the checkpoint)"
                           : "batch (checkpoint has no frozen statistics: the mesh depends on --block)";
-  return neus_mesh(m, resolution, block, S, device, level);
+  auto mesh = neus_mesh(m, resolution, block, S, device, level);
+  if (colors && mesh.num_vertices() > 0) mesh.colors = neus_vertex_colors(m, mesh.vertices, S, device);
+  return mesh;
 }
 
 // ------------------------------------------------------------------ task

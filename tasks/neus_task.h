@@ -75,9 +75,18 @@ Mesh neus_mesh(NeuSImpl& field, int64_t resolution, int64_t block, const at::Ten
                const c10::Device& device, double level = 0.0,
                const std::function<bool(double)>& progress = {});
 // neus_mesh of a checkpoint written by the neus task (its scale matrix from the task config); frozen
-// statistics from the checkpoint when it has them. norm_mode (optional) says which.
+// statistics from the checkpoint when it has them. norm_mode (optional) says which. colors: also the
+// vertex colours (neus_vertex_colors).
 Mesh neus_mesh_from_checkpoint(const std::filesystem::path& checkpoint, int64_t resolution, double level,
-                               int64_t block, const c10::Device& device, std::string* norm_mode = nullptr);
+                               int64_t block, const c10::Device& device, std::string* norm_mode = nullptr,
+                               bool colors = false);
+
+// Vertex colours from the colour network: at each vertex (world frame; mapped to the field's frame by
+// the inverse of scale_mat [4, 4], undefined: identity) the normal n = grad sdf / |grad sdf|, the view
+// direction -n (looking straight at the surface) and the SDF network's feature give rgb in [0, 1].
+// Evaluated in chunks of `chunk` vertices. vertices: [V, 3] -> [V, 3] float on the CPU.
+at::Tensor neus_vertex_colors(NeuSImpl& field, const at::Tensor& vertices, const at::Tensor& scale_mat,
+                              const c10::Device& device, int64_t chunk = 8192);
 
 // Chamfer distance (world units) of a mesh against a ground truth `gt` (a mesh file, sampled at the
 // density that gives the predicted mesh n_points samples, or a PLY point cloud): mean distances both

@@ -11,6 +11,8 @@
 #include <fstream>
 #include <map>
 #include <set>
+#include <sstream>
+#include <array>
 
 #include "datasets/make_scene.h"
 #include "fields/config.h"
@@ -270,4 +272,76 @@ TEST(NeusCli, TrainEvalExportAndErrors) {
   ASSERT_EQ(ex.code, 0) << ex.output;
   EXPECT_NE(ex.output.find("faces"), std::string::npos) << ex.output;
   EXPECT_TRUE(std::filesystem::exists(out / "m.ply"));
+}
+
+namespace {
+
+// The vertex colours of a binary little-endian PLY written by nf::write_ply (float x y z [nx ny nz],
+// uchar red green blue), as [V][3] in [0, 1]; empty when the file has no colour properties.
+std::vector<std::array<double, 3>> ply_vertex_colors(const std::filesystem::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::string line;
+  int64_t n_vertices = 0;
+  std::vector<std::pair<std::string, std::string>> props;  // (type, name) of the vertex element
+  bool in_vertex = false;
+  while (std::getline(in, line) && line != "end_header") {
+    std::istringstream ls(line);
+    std::string w;
+    ls >> w;
+    if (w == "element") {
+      std::string name;
+      ls >> name;
+      in_vertex = name == "vertex";
+      if (in_vertex) ls >> n_vertices;
+    } else if (w == "property" && in_vertex) {
+      std::string type, name;
+      ls >> type >> name;
+      props.push_back({type, name});
+    }
+  }
+  int red = -1;
+  size_t stride = 0;
+  std::vector<size_t> offset;
+  for (size_t i = 0; i < props.size(); ++i) {
+    offset.push_back(stride);
+    stride += props[i].first == "uchar" ? 1 : 4;
+    if (props[i].second == "red") red = static_cast<int>(i);
+  }
+  std::vector<std::array<double, 3>> out;
+  if (red < 0) return out;
+  std::vector<unsigned char> rec(stride);
+  for (int64_t v = 0; v < n_vertices && in.read(reinterpret_cast<char*>(rec.data()), static_cast<std::streamsize>(stride)); ++v)
+    out.push_back({rec[offset[red]] / 255.0, rec[offset[red + 1]] / 255.0, rec[offset[red + 2]] / 255.0});
+  return out;
+}
+
+}  // namespace
+
+// export-mesh --colors: the PLY of a NeuS checkpoint has one colour per vertex, in [0, 1], not all
+// equal (the colour network sees each vertex's position, normal and feature); without --colors none.
+TEST(NeusCli, ExportMeshVertexColors) {
+  if (!std::filesystem::exists(normfield_exe())) GTEST_SKIP() << "normfield not built";
+  auto out = nf_test::scratch("neus_colors");
+  auto r = run_cli("neus train --scene " + sphere_scene().string() +
+                   " --config neus_small --iters 3 --batch 32 --mesh-resolution 16 --max-views 0 --quiet --out " +
+                   (out / "run").string());
+  ASSERT_EQ(r.code, 0) << r.output;
+  const auto ckpt = (out / "run" / "checkpoint.pt").string();
+  auto ex = run_cli("export-mesh --checkpoint " + ckpt + " --resolution 24 --colors --out " + (out / "c.ply").string());
+  ASSERT_EQ(ex.code, 0) << ex.output;
+  EXPECT_NE(ex.output.find("vertex colours"), std::string::npos) << ex.output;
+  const auto colors = ply_vertex_colors(out / "c.ply");
+  ASSERT_GT(colors.size(), 10u) << ex.output;
+  std::set<std::array<double, 3>> distinct;
+  for (const auto& c : colors) {
+    for (double x : c) {
+      EXPECT_GE(x, 0.0);
+      EXPECT_LE(x, 1.0);
+    }
+    distinct.insert(c);
+  }
+  EXPECT_GT(distinct.size(), 1u) << "every vertex has the same colour";
+  auto plain = run_cli("export-mesh --checkpoint " + ckpt + " --resolution 24 --out " + (out / "p.ply").string());
+  ASSERT_EQ(plain.code, 0) << plain.output;
+  EXPECT_TRUE(ply_vertex_colors(out / "p.ply").empty());
 }

@@ -1,0 +1,175 @@
+// normfield neus batch-eval: scenes x configs x seeds, each trained and evaluated as `neus train`
+// does, on the shared sweep engine (tasks/sweep.h: resumable, shardable, mergeable), written as a
+// table in the layout of the paper's Table 7 (scenes as columns; chamfer distance where the scene has
+// a ground truth, i.e. gt_mesh.* from make-scene, and held-out PSNR) with its numbers beside ours
+// (assets/paper/table7.json): table.md, table.json, table_<metric>.png.
+//
+//   normfield neus batch-eval --scenes DIR[,DIR...] --configs neus_small,neus_small_cn --seeds 0,1,2
+//       [--iters N] [--batch B] [--mesh-resolution R] [--max-views V] [--shard k/n] [--merge S,...] [--out DIR]
+#include <torch/utils.h>
+
+#include <cstdio>
+#include <iostream>
+
+#include "app/assets.h"
+#include "app/flag_checks.h"
+#include "app/nerf_setup.h"
+#include "app/neus_setup.h"
+#include "fields/config.h"
+#include "tasks/fit.h"
+#include "tasks/scene_table.h"
+#include "tasks/sweep.h"
+
+namespace nf::app {
+namespace {
+namespace fs = std::filesystem;
+
+struct BatchEval {
+  std::vector<std::string> scenes;  // scene folders, or folders of scene folders
+  std::vector<std::string> configs{"neus_small", "neus_small_cn"};
+  std::vector<uint64_t> seeds{0, 1, 2};
+  int64_t iters = 0;  // 0: each config's
+  NeusOverrides overrides;
+  std::string out = "out/neus-batch";
+  std::string shard = "1/1";
+  std::vector<std::string> merge;
+  bool table_only = false;
+  std::string device = "cpu";
+  int threads = 0;
+  bool quiet = false;
+};
+
+bool is_scene(const fs::path& p) { return fs::is_regular_file(p / "cameras_sphere.npz"); }
+
+std::string protocol_tag(const BatchEval& st) {
+  const auto ov = st.overrides.tag();
+  return "iters=" + (st.iters > 0 ? std::to_string(st.iters) : std::string("config")) + (ov.empty() ? "" : "," + ov);
+}
+
+// One training job, as `neus train --config <config> --scene <scene> --seed <seed>` runs it.
+NeusJob batch_job(const BatchEval& st, const std::string& config, const fs::path& scene, uint64_t seed) {
+  TrainFlags flags;
+  flags.config_path = resolve_task_config(config, "neus").string();
+  flags.seed = seed;
+  if (st.iters > 0) flags.iters = st.iters;
+  auto cfg = flags.apply_config([&](const std::string& flag) { return (flag == "--iters" && st.iters > 0) || flag == "--seed"; });
+  flags.quiet = st.quiet;
+  flags.resume = true;  // an interrupted run continues from its last checkpoint
+  flags.out = (fs::path(st.out) / "runs" / protocol_folder(protocol_tag(st)) / scene.filename() /
+               (fs::path(flags.config_path).stem().string() + "_s" + std::to_string(seed)))
+                  .string();
+  auto job = make_neus_job(flags, cfg, scene.string(), st.overrides);
+  job.train.label = job.name + " " + scene.filename().string() + " s" + std::to_string(seed);
+  return job;
+}
+
+// The record of one finished run: metrics without the field/task blobs and per-view lists, the
+// chamfer distance flattened ("chamfer" = overall; absent without ground truth).
+nlohmann::json run_record(const nlohmann::json& metrics) {
+  nlohmann::json rec;
+  for (const auto& [k, v] : metrics.items())
+    if (v.is_number() || v.is_string() || v.is_boolean()) rec[k] = v;
+  if (metrics.contains("chamfer") && metrics["chamfer"].is_object()) {
+    const auto& c = metrics["chamfer"];
+    rec["chamfer"] = c.value("overall", 0.0);
+    rec["chamfer_accuracy"] = c.value("accuracy", 0.0);
+    rec["chamfer_completeness"] = c.value("completeness", 0.0);
+    rec["chamfer_pct_diagonal"] = c.value("overall_pct_diagonal", 0.0);
+    rec["chamfer_gt"] = c.value("gt", std::string());
+  }
+  return rec;
+}
+
+SceneTableSpec table_spec() {
+  SceneTableSpec spec;
+  spec.title = "Surface reconstruction (NeuS): ours beside the paper's Table 7";
+  spec.intro =
+      "Ours: mean over seeds (± sample standard deviation when more than one seed) per scene; \"–\": not run, or no "
+      "ground truth (chamfer needs the scene's gt_mesh.*, e.g. from make-scene). Chamfer: mean of accuracy and "
+      "completeness, in the scene's world units (DTU: mm; make-scene: the mesh's units), capped as NeuSOptions says. "
+      "PSNR: held-out views. \"Avg (run)\" averages the scenes run here; \"Avg (paper)\" is the paper's mean over its "
+      "15 DTU scans.";
+  spec.metrics = {{"chamfer", "Chamfer distance", 3, true}, {"psnr", "Held-out PSNR (dB)", 2, false}};
+  spec.scene_name = dtu_scene_name;
+  return spec;
+}
+
+int run_batch_eval(BatchEval& st) {
+  TrainFlags dev;
+  dev.device = st.device;
+  dev.threads = st.threads;
+  auto device = dev.setup();
+  const auto tag = protocol_tag(st);
+  Sweep sweep({"neus batch-eval", st.out, st.shard, st.merge, st.table_only, false});
+  if (!st.table_only) {
+    if (st.scenes.empty()) throw std::runtime_error("--scenes: give at least one DTU-style scene folder (or a folder of them)");
+    for (const auto& c : st.configs) resolve_task_config(c, "neus");  // fail on a typo before any training
+    const auto scenes = list_scene_folders(st.scenes, is_scene, "DTU-style scene (cameras_sphere.npz)");
+    std::vector<SweepJob> jobs;
+    for (const auto& s : scenes)
+      for (const auto& c : st.configs)
+        for (auto seed : st.seeds)
+          jobs.push_back({s.filename().string() + "|" + c + "|" + std::to_string(seed) + "|" + tag,
+                          [&st, &device, &tag, s, c, seed]() {
+                            auto job = batch_job(st, c, s, seed);
+                            torch::manual_seed(seed);
+                            NeusTask task(job.task, device);
+                            auto r = fit_task(task, job.field, job.train, device, {});
+                            auto rec = run_record(r.metrics);
+                            rec["protocol"] = tag;
+                            rec["scene"] = s.filename().string();
+                            rec["scene_path"] = s.string();
+                            rec["config"] = job.name;
+                            rec["norm"] = job.field.value("norm", "none");
+                            rec["seed"] = seed;
+                            rec["run_dir"] = job.train.out_dir.string();
+                            return rec;
+                          }});
+    char header[512];
+    std::snprintf(header, sizeof header, "(%zu scenes x %zu configs x %zu seeds) runs in %s/runs/%s/<scene>/<config>_s<seed> (protocol %s)",
+                  scenes.size(), st.configs.size(), st.seeds.size(), st.out.c_str(), protocol_folder(tag).c_str(), tag.c_str());
+    sweep.run(jobs, [](const nlohmann::json& rec) {
+      char line[256];
+      std::snprintf(line, sizeof line, "%-14s %-16s seed %llu  PSNR %.2f  chamfer %s  %.0f ms/iter",
+                    rec["scene"].get<std::string>().c_str(), rec["config"].get<std::string>().c_str(),
+                    static_cast<unsigned long long>(rec["seed"].get<uint64_t>()), rec.value("psnr", 0.0),
+                    rec.contains("chamfer") ? std::to_string(rec["chamfer"].get<double>()).c_str() : "-",
+                    rec.value("ms_per_iter", 0.0));
+      return std::string(line);
+    }, header);
+  }
+  nlohmann::json paper;
+  try {
+    paper = load_config_file(asset("paper/table7.json"));
+  } catch (const std::exception& e) {
+    std::cerr << "note: " << e.what() << "; table without the paper's numbers\n";
+  }
+  std::cout << write_scene_table(sweep.store().records(), paper, table_spec(), tag, st.out);
+  std::printf("wrote %s/{table.md,table.json,table_*.png}\n", st.out.c_str());
+  return 0;
+}
+
+}  // namespace
+
+std::function<int()> add_neus_batch_eval(CLI::App* neus) {
+  auto st = std::make_shared<BatchEval>();
+  auto* b = neus->add_subcommand(
+      "batch-eval", "train + evaluate scenes x configs x seeds (resumable, shardable); a table in the paper's Table 7 layout");
+  b->add_option("--scenes", st->scenes, "DTU-style scene folders (cameras_sphere.npz), or folders of them")->delimiter(',');
+  b->add_option("--configs", st->configs, "configs in assets/configs/neus or JSON paths")->delimiter(',')->capture_default_str();
+  b->add_option("--seeds", st->seeds, "seeds; each is one run per scene and config")->delimiter(',')->capture_default_str()->check(nonnegative_int());
+  b->add_option("--iters", st->iters, "training steps per run (default: each config's)")->check(positive_int());
+  st->overrides.add_to(b, /*with_norm=*/false);
+  b->add_option("--out", st->out,
+                "folder of the results store (results.jsonl) and table; runs in OUT/runs/<protocol>/<scene>/<config>_s<seed>")
+      ->capture_default_str();
+  b->add_option("--shard", st->shard, "run only the k-th of n disjoint parts (k/n)")->capture_default_str();
+  b->add_option("--merge", st->merge, "other results stores (e.g. other shards' results.jsonl) to include in the table")->delimiter(',');
+  b->add_flag("--table-only", st->table_only, "write the table from the store(s) without training");
+  b->add_option("--device", st->device, "cpu or cuda")->capture_default_str();
+  b->add_option("--threads", st->threads, "CPU threads (0: LibTorch default)")->check(thread_count());
+  b->add_flag("--quiet", st->quiet, "no per-step progress output");
+  return [st]() { return run_batch_eval(*st); };
+}
+
+}  // namespace nf::app
