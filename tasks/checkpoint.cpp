@@ -3,6 +3,7 @@
 #include <torch/serialize.h>
 #include <torch/serialize/archive.h>
 
+#include <cstdint>
 #include <fstream>
 #include <stdexcept>
 
@@ -74,7 +75,11 @@ CheckpointMeta read_checkpoint_meta(const std::filesystem::path& path) {
   if (read_string(a, "format", path.string()) != kFormat)
     throw std::runtime_error(path.string() + ": unsupported checkpoint format");
   auto m = parse_json(read_string(a, "meta", path.string()), path.string() + ": meta");
+  // nlohmann's value() throws its own type_error (not one line naming the file) on a wrong type.
+  if (!m.is_object()) throw std::runtime_error(path.string() + ": meta: expected a JSON object");
   CheckpointMeta meta;
+  if (m.contains("step") && !(m["step"].is_number_unsigned() && m["step"].get<uint64_t>() <= uint64_t(INT64_MAX)))
+    throw std::runtime_error(path.string() + ": meta: key 'step' must be a whole number >= 0 (got " + m["step"].dump() + ")");
   meta.step = m.value("step", int64_t{0});
   meta.field_config = m.value("field", nlohmann::json{});
   meta.task_config = m.value("task", nlohmann::json{});
