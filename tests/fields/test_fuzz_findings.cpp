@@ -25,3 +25,16 @@ TEST(FuzzFindings, HugeLayerCountIsPrintedWithoutOverflow) {
     }
   }
 }
+
+// A number beyond double ("1e99999") threw nlohmann's out_of_range, not a one-line error naming
+// the file (fuzz_config, fuzz/corpus/config/crash-number-overflow.json).
+TEST(FuzzFindings, JsonNumberOverflowIsMalformedJsonNamingTheFile) {
+  try {
+    (void)nf::parse_json(R"({"width": 1e99999})", "cfg.json");
+    ADD_FAILURE() << "accepted 1e99999";
+  } catch (const std::runtime_error& e) {
+    const std::string msg = e.what();
+    EXPECT_EQ(msg.rfind("cfg.json: malformed JSON: number overflow parsing '1e99999'", 0), 0u) << msg;
+    EXPECT_EQ(msg.find('\n'), std::string::npos) << msg;
+  }
+}

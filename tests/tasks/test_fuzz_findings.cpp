@@ -48,3 +48,31 @@ TEST(FuzzFindings, CheckpointMetaOfTheWrongTypeIsAOneLineError) {
     EXPECT_EQ(msg.find('\n'), std::string::npos) << msg;
   }
 }
+
+// A flipped byte inside an entry of the archive made LibTorch's TorchScript importer segfault
+// (fuzz_checkpoint, fuzz/corpus/checkpoint/crash-torchscript-segv-bad-crc.pt): the CRC of every
+// entry is checked first.
+TEST(FuzzFindings, CheckpointWithACorruptEntryIsRefusedBeforeLibTorchReadsIt) {
+  const auto path = (nf_test::scratch("fz_ckpt_crc") / "c.pt").string();
+  {
+    torch::serialize::OutputArchive root;
+    root.write("format", c10::IValue(std::string("normfield-checkpoint-1")));
+    root.write("meta", c10::IValue(std::string("{}")));
+    root.write("w", at::full({64}, 3.0f));
+    root.save_to(path);
+  }
+  std::string bytes = nf_test::slurp(path);
+  const std::string three(std::string("\x00\x00\x40\x40\x00\x00\x40\x40", 8));
+  const size_t at = bytes.find(three);
+  ASSERT_NE(at, std::string::npos);
+  bytes[at + 2] = '\x41';
+  std::ofstream(path, std::ios::binary | std::ios::trunc) << bytes;
+  try {
+    (void)nf::read_checkpoint_meta(path);
+    ADD_FAILURE() << "read a corrupt checkpoint";
+  } catch (const std::runtime_error& e) {
+    const std::string msg = e.what();
+    EXPECT_EQ(msg.rfind(path + ": not a normfield checkpoint or corrupt (entry ", 0), 0u) << msg;
+    EXPECT_EQ(msg.find('\n'), std::string::npos) << msg;
+  }
+}
