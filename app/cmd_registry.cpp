@@ -3,6 +3,7 @@
 #include <map>
 #include <new>
 
+#include "app/cli_main.h"
 #include "app/commands.h"
 
 namespace nf::app {
@@ -25,6 +26,11 @@ static std::map<CLI::App*, std::vector<std::function<void()>>>& help_hooks() {
 }
 
 void set_help_hook(CLI::App* sub, std::function<void()> hook) { help_hooks()[sub].push_back(std::move(hook)); }
+
+void forget_actions(CLI::App&) {
+  actions().clear();
+  help_hooks().clear();
+}
 
 int exit_parse_error(CLI::App& app, const CLI::ParseError& e) {
   if (dynamic_cast<const CLI::CallForHelp*>(&e) || dynamic_cast<const CLI::CallForAllHelp*>(&e)) {

@@ -21,6 +21,16 @@ constexpr double kPi = 3.14159265358979323846;
 
 [[noreturn]] void fail(const std::string& msg) { throw std::runtime_error(msg); }
 
+// Bytes of the input quoted in an error: control and non-ASCII bytes become '?', at most max kept
+// (a newline in a file must not turn the one-line error into two).
+std::string printable(const std::string& bytes, size_t max = 40) {
+  std::string s = bytes.substr(0, max);
+  for (char& c : s)
+    if (static_cast<unsigned char>(c) < 32 || static_cast<unsigned char>(c) > 126) c = '?';
+  return bytes.size() > max ? s + "..." : s;
+}
+
+
 const json& require(const json& obj, const char* key, const std::string& where) {
   auto it = obj.find(key);
   if (it == obj.end()) fail(where + ": missing key '" + key + "'");
@@ -73,13 +83,15 @@ Decoded decode(const std::string& path, size_t frame, float bg, int d) {
   int w = 0, h = 0, c = 0;
   unsigned char* px = stbi_load(path.c_str(), &w, &h, &c, 4);
   if (!px) {
-    r.error = path + ": cannot decode image (frame " + std::to_string(frame) + "): " + stbi_failure_reason();
+    const char* why = stbi_failure_reason();
+    r.error = printable(path, 300) + ": cannot decode image (frame " + std::to_string(frame) + "): " +
+              printable(why ? why : "unknown");
     return r;
   }
   r.w = w, r.h = h;
   if (w % d != 0 || h % d != 0) {
     stbi_image_free(px);
-    r.error = path + ": downscale " + std::to_string(d) + " does not divide the image size " + std::to_string(w) +
+    r.error = printable(path, 300) + ": downscale " + std::to_string(d) + " does not divide the image size " + std::to_string(w) +
               "x" + std::to_string(h) + " (frame " + std::to_string(frame) + ")";
     return r;
   }
@@ -139,11 +151,15 @@ BlenderSplit load_blender(const fs::path& scene_dir, const std::string& split, c
     check_pose(m.data(), m.size(), where);
     poses.insert(poses.end(), m.begin(), m.end());
     std::string rel = fp.get<std::string>();
+    // "\u0000" would cut the path short at the system call: another file than the one named.
+    if (rel.find('\0') != std::string::npos) fail(where + ": 'file_path' contains a NUL character");
     const bool has_png = rel.size() >= 4 && (rel.compare(rel.size() - 4, 4, ".png") == 0 ||
                                              rel.compare(rel.size() - 4, 4, ".PNG") == 0);
     if (!has_png) rel += ".png";
     const std::string path = (scene_dir / rel).lexically_normal().string();
-    if (!fs::is_regular_file(path)) fail(path + ": no such file (frame " + std::to_string(i) + ")");
+    std::error_code ec;  // the throwing overload fails on a name too long, naming only the image
+    if (!fs::is_regular_file(path, ec))
+      fail(where + ": image " + printable(path, 300) + ": " + (ec && ec != std::errc::no_such_file_or_directory ? ec.message() : "no such file"));
     out.files.push_back(path);
   }
 

@@ -19,6 +19,16 @@ namespace fs = std::filesystem;
 
 namespace {
 
+// Bytes of the input quoted in an error: control and non-ASCII bytes become '?', at most max kept
+// (a newline in a file must not turn the one-line error into two).
+std::string printable(const std::string& bytes, size_t max = 40) {
+  std::string s = bytes.substr(0, max);
+  for (char& c : s)
+    if (static_cast<unsigned char>(c) < 32 || static_cast<unsigned char>(c) > 126) c = '?';
+  return bytes.size() > max ? s + "..." : s;
+}
+
+
 std::runtime_error file_error(const fs::path& path, const std::string& what) {
   return std::runtime_error(path.string() + ": " + what);
 }
@@ -55,7 +65,7 @@ Image load_image(const fs::path& path) {
                     : static_cast<void*>(stbi_load_from_memory(buf, len, &w, &h, &c, 0));
   if (!data) {
     const char* why = stbi_failure_reason();
-    throw file_error(path, std::string("not a PNG/JPEG image or corrupt (") + (why ? why : "unknown") + ")");
+    throw file_error(path, std::string("not a PNG/JPEG image or corrupt (") + (why ? printable(why) : std::string("unknown")) + ")");
   }
   std::unique_ptr<void, void (*)(void*)> guard(data, stbi_image_free);
   if (w <= 0 || h <= 0 || c <= 0) throw file_error(path, "image has zero size");

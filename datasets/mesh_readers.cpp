@@ -232,6 +232,7 @@ TriangleMesh read_ply_builtin(const std::string& path) {
         if (e.props[k].name == std::string(1, static_cast<char>('x' + a))) xyz[a] = int(k);
     if (is_vertex && (xyz[0] < 0 || xyz[1] < 0 || xyz[2] < 0))
       throw std::runtime_error(path + ": PLY vertex element lacks x, y or z");
+    if (e.props.empty()) continue;  // rows without data: counting to 9e18 would hang
     double pt[3] = {0, 0, 0};
     for (int64_t r = 0; r < e.count; ++r) {
       for (size_t k = 0; k < e.props.size(); ++k) {

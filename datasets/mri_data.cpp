@@ -30,6 +30,9 @@ at::Tensor load_mri(const std::filesystem::path& path) {
   auto v = load_npy(path);
   if (v.dim() != 3) throw std::runtime_error(path.string() + ": expected a 3-D volume, got " +
                                              std::to_string(v.dim()) + " dims");
+  if (v.numel() == 0)  // min/max of nothing would throw LibTorch's multi-line error
+    throw std::runtime_error(path.string() + ": volume is empty (" + std::to_string(v.size(0)) + "x" +
+                             std::to_string(v.size(1)) + "x" + std::to_string(v.size(2)) + ")");
   if (v.scalar_type() == at::kByte) return (v.to(at::kFloat) / 255.0).contiguous();
   auto f = v.to(at::kFloat);
   // One NaN/Inf voxel would make min/max non-finite and the whole target zeros (PSNR looks fine).

@@ -13,6 +13,16 @@
 namespace nf {
 namespace {
 
+// Bytes of the input quoted in an error: control and non-ASCII bytes become '?', at most max kept
+// (a newline in a file must not turn the one-line error into two).
+std::string printable(const std::string& bytes, size_t max = 40) {
+  std::string s = bytes.substr(0, max);
+  for (char& c : s)
+    if (static_cast<unsigned char>(c) < 32 || static_cast<unsigned char>(c) > 126) c = '?';
+  return bytes.size() > max ? s + "..." : s;
+}
+
+
 // The value text after 'key': in a .npy header dict (trimmed, up to the next ',' or '}' at depth 0;
 // a parenthesised tuple is returned whole). Empty when the key is missing.
 std::string dict_value(const std::string& header, const std::string& key) {
@@ -48,7 +58,8 @@ bool parse_shape(const std::string& tuple, std::vector<int64_t>& shape) {
     if (ch == ',' || ch == ')') {
       while (!item.empty() && (item.back() == 'L' || item.back() == ' ')) item.pop_back();
       if (!item.empty()) {
-        if (!std::all_of(item.begin(), item.end(), [](char c) { return std::isdigit(c); }))
+        // Digits only, at most 18 (std::stoll throws std::out_of_range past int64).
+        if (item.size() > 18 || !std::all_of(item.begin(), item.end(), [](char c) { return std::isdigit(c); }))
           return false;
         shape.push_back(std::stoll(item));
       }
@@ -98,7 +109,7 @@ at::Tensor parse_npy(const std::string& buf, const std::string& what) {
   const Kind* kind = nullptr;
   for (const auto& k : kKinds)
     if (descr == k.descr) kind = &k;
-  if (!kind) fail("unsupported dtype '" + descr + "' (|u1 |b1 <u2 <i2 <i4 <i8 <f4 <f8, little-endian)");
+  if (!kind) fail("unsupported dtype '" + printable(descr) + "' (|u1 |b1 <u2 <i2 <i4 <i8 <f4 <f8, little-endian)");
   const uint16_t probe = 1;
   if (*reinterpret_cast<const unsigned char*>(&probe) != 1) fail("big-endian host not supported");
 
@@ -122,6 +133,10 @@ at::Tensor parse_npy(const std::string& buf, const std::string& what) {
       std::memcpy(&v, src + 2 * i, 2);
       dst[i] = v;
     }
+  } else if (kind->type == at::kBool) {  // any non-zero byte is True (a bool holding 2 is UB)
+    auto bytes = at::empty(shape, at::TensorOptions().dtype(at::kByte));
+    if (need > 0) std::memcpy(bytes.data_ptr(), src, need);
+    out = bytes.ne(0);
   } else if (need > 0) {
     std::memcpy(out.data_ptr(), src, need);
   }

@@ -9,10 +9,10 @@ namespace nf {
 nlohmann::json parse_json(const std::string& text, const std::string& origin) {
   try {
     return nlohmann::json::parse(text);
-  } catch (const nlohmann::json::parse_error& e) {
+  } catch (const nlohmann::json::exception& e) {  // parse_error, and out_of_range for "1e99999"
     std::string what = e.what();
-    auto pos = what.find("parse error");
-    if (pos != std::string::npos) what = what.substr(pos);
+    auto pos = what.find("] ");  // drop "[json.exception.parse_error.101] "
+    if (pos != std::string::npos) what = what.substr(pos + 2);
     // nlohmann quotes the bytes it last read: never echo raw file bytes (binary junk, newlines).
     auto lr = what.find("; last read: ");
     if (lr != std::string::npos) what = what.substr(0, lr);

@@ -67,10 +67,14 @@ double field_train_bytes(const nlohmann::json& c, double points) {
 
 void check_field_size(const nlohmann::json& c, double points, const std::string& what) {
   if (!c.is_object()) return;
-  for (const char* k : {"hidden_layers", "depth"})
-    if (num(c, k, 0) > kMaxLayers)
-      throw std::runtime_error(what + ": " + k + " " + std::to_string(static_cast<long long>(num(c, k, 0))) +
-                               " is more than " + std::to_string(kMaxLayers) + " layers");
+  for (const char* k : {"hidden_layers", "depth"}) {
+    const double n = num(c, k, 0);
+    if (n > kMaxLayers) {  // printed as a double: 1e300 does not fit a long long (undefined behaviour)
+      char buf[32];
+      std::snprintf(buf, sizeof buf, "%.15g", n);
+      throw std::runtime_error(what + ": " + k + " " + buf + " is more than " + std::to_string(kMaxLayers) + " layers");
+    }
+  }
   require_memory(field_train_bytes(c, points), what);
 }
 

@@ -3,7 +3,12 @@
 # each for SECONDS seconds (default 60) on its seed corpus: fuzz/corpus/<name>/ (checked in, small)
 # plus files of the matching type from $NORMFIELD_DATA when set. New inputs go to
 # build-fuzz/corpus/<name>/; crashes to build-fuzz/crashes/<name>/ (turn each into a regression
-# test or a file in fuzz/corpus/). Exit code 1 when any harness found a crash.
+# test or a file in fuzz/corpus/). Exit code 1 when any harness found a crash. One harness at a
+# time, one process (no -jobs: that forks and logs to ./fuzz-N.log), at nice $NICE (default 19;
+# on a machine loaded by nice-0 jobs a nice-19 fuzzer gets no CPU at all: NICE=0 is one process
+# like a -j1 compile); RSS_MB (default 3072: LibTorch + ASan take ~1 GB) and TIMEOUT (seconds per
+# input, default 20) go to libFuzzer; fuzz/dict/ holds token dictionaries (ply, obj, npy, json).
+# The log ends with the CPU seconds the fuzzer got (max_total_time is wall time).
 #
 #   scripts/fuzz.sh [SECONDS] [harness ...]      e.g. scripts/fuzz.sh 600 ply obj
 set -uo pipefail
@@ -20,9 +25,13 @@ if [ ! -f build-fuzz/build.ninja ]; then
 fi
 targets=()
 for n in "${NAMES[@]}"; do targets+=("fuzz_$n"); done
-cmake --build build-fuzz -j"${JOBS:-2}" --target "${targets[@]}" -- -l "${LOAD:-3}" || exit 2
+# NO_BUILD=1: run what is built (another build is running in build-fuzz/).
+[ -n "${NO_BUILD:-}" ] || cmake --build build-fuzz -j"${JOBS:-1}" --target "${targets[@]}" -- -l "${LOAD:-3}" || exit 2
 
 # Seeds: the checked-in corpus, plus real files of the reader's type.
+dict_of() {
+  case $1 in ply|obj|npy) echo "fuzz/dict/$1.dict" ;; config|blender) echo fuzz/dict/json.dict ;; esac
+}
 ext_of() {
   case $1 in
     image) echo "png jpg" ;; obj) echo obj ;; ply) echo ply ;; npy) echo npy ;;
@@ -45,7 +54,10 @@ for n in "${NAMES[@]}"; do
     done
   fi
   echo "fuzz_$n: ${SECONDS_EACH}s, corpus $(ls "$corpus" | wc -l) files"
-  ./build-fuzz/fuzz_"$n" "$corpus" -max_total_time="$SECONDS_EACH" -max_len=65536 -timeout=20 -rss_limit_mb=4096 \
+  dict=$(dict_of "$n")
+  nice -n "${NICE:-19}" /usr/bin/time -f "cpu seconds: %U user %S sys, max RSS %M KB" \
+    ./build-fuzz/fuzz_"$n" "$corpus" -max_total_time="$SECONDS_EACH" -max_len=65536 \
+    -timeout="${TIMEOUT:-20}" -rss_limit_mb="${RSS_MB:-3072}" ${dict:+-dict=$dict} \
     -artifact_prefix="$crashes"/ -print_final_stats=1 >build-fuzz/fuzz_"$n".log 2>&1
   rc=$?
   tail -n 3 build-fuzz/fuzz_"$n".log | sed 's/^/  /'

@@ -157,7 +157,7 @@ TEST(Blender, ErrorsNameFileAndFrame) {
   EXPECT_EQ(error_of(dir), tf + ": frame 1: 'transform_matrix' must be a 4x4 array of numbers");
 
   write_text(dir / "transforms_train.json", transforms({frame_json("./train/r_0"), frame_json("./train/r_7")}));
-  EXPECT_EQ(error_of(dir), (dir / "train" / "r_7.png").string() + ": no such file (frame 1)");
+  EXPECT_EQ(error_of(dir), tf + ": frame 1: image " + (dir / "train" / "r_7.png").string() + ": no such file");
 
   write_text(dir / "transforms_train.json", transforms({frame_json("./train/r_0"), frame_json("./train/small")}));
   const std::string size_err = error_of(dir);

@@ -1,0 +1,128 @@
+// Issue 16: one regression test per class of fault found by the fuzzers (fuzz/, docs/reliability.md)
+// and by reading the readers they drive. Each input was a crash, a hang, undefined behaviour or an
+// error that was not one line naming the file; each is now a one-line std::runtime_error (or the
+// right value). The reproducers are also in fuzz/corpus/ (tests/tasks/test_fuzz_corpus.cpp).
+#include <gtest/gtest.h>
+
+#include <fstream>
+#include <functional>
+#include <string>
+
+#include "datasets/blender.h"
+#include "datasets/image_io.h"
+#include "datasets/mesh_io.h"
+#include "datasets/mri_data.h"
+#include "datasets/npy.h"
+#include "support/test_data.h"
+
+namespace {
+// The message of the std::runtime_error f throws ("(no error)"; another exception type fails).
+std::string runtime_error_of(const std::function<void()>& f) {
+  try {
+    f();
+  } catch (const std::runtime_error& e) {
+    return e.what();
+  } catch (const std::exception& e) {
+    ADD_FAILURE() << "not a std::runtime_error: " << e.what();
+    return e.what();
+  }
+  return "(no error)";
+}
+void expect_one_line(const std::string& msg, const std::string& needle) {
+  EXPECT_NE(msg.find(needle), std::string::npos) << msg;
+  EXPECT_EQ(msg.find('\n'), std::string::npos) << msg;
+}
+// A .npy file: magic, version 1.0, the header dict padded to 64 bytes, then the data.
+std::string npy_bytes(const std::string& dict, const std::string& data) {
+  std::string h = dict;
+  while ((10 + h.size() + 1) % 64) h += ' ';
+  h += '\n';
+  std::string out = "\x93NUMPY\x01";
+  out += '\0';
+  out += static_cast<char>(h.size() & 0xff);
+  out += static_cast<char>(h.size() >> 8);
+  return out + h + data;
+}
+void write(const std::filesystem::path& p, const std::string& bytes) {
+  std::ofstream(p, std::ios::binary) << bytes;
+}
+}  // namespace
+
+// A shape too long for int64 threw std::out_of_range from std::stoll (not a one-line error).
+TEST(FuzzFindings, NpyShapeBeyondInt64IsAHeaderError) {
+  const auto dir = nf_test::scratch("fz_npy_shape");
+  write(dir / "big.npy", npy_bytes("{'descr': '<f4', 'fortran_order': False, 'shape': (99999999999999999999999, ), }", ""));
+  expect_one_line(runtime_error_of([&] { nf::load_npy(dir / "big.npy"); }), "big.npy: header has no valid 'shape'");
+}
+
+// A bool array holding bytes other than 0/1 became bool tensors with invalid values (undefined
+// behaviour in every later op); any non-zero byte is True, as in NumPy.
+TEST(FuzzFindings, NpyBoolBytesAreZeroOrOne) {
+  const auto dir = nf_test::scratch("fz_npy_bool");
+  write(dir / "b.npy", npy_bytes("{'descr': '|b1', 'fortran_order': False, 'shape': (4,), }", std::string("\x00\x02\xff\x01", 4)));
+  const auto t = nf::load_npy(dir / "b.npy");
+  ASSERT_EQ(t.scalar_type(), at::kBool);
+  EXPECT_EQ(t.to(at::kByte).sum().item<int64_t>(), 3);
+  EXPECT_EQ(t.to(at::kByte).max().item<int64_t>(), 1);
+}
+
+// An empty volume reached min() and threw LibTorch's multi-line c10::Error.
+TEST(FuzzFindings, EmptyMriVolumeIsRefused) {
+  const auto dir = nf_test::scratch("fz_mri_empty");
+  write(dir / "e.npy", npy_bytes("{'descr': '<f4', 'fortran_order': False, 'shape': (0, 4, 4), }", ""));
+  expect_one_line(runtime_error_of([&] { nf::load_mri(dir / "e.npy"); }), "e.npy: volume is empty (0x4x4)");
+}
+
+// A PLY element without properties and a huge count was counted row by row (9e18 rows: a hang).
+TEST(FuzzFindings, PlyElementWithoutPropertiesIsSkipped) {
+  const auto dir = nf_test::scratch("fz_ply_noprops");
+  write(dir / "t.ply",
+        "ply\nformat ascii 1.0\nelement junk 9000000000000000000\nelement vertex 4\nproperty float x\n"
+        "property float y\nproperty float z\nelement face 1\nproperty list uchar int vertex_indices\nend_header\n"
+        "0 0 0\n1 0 0\n0 1 0\n0 0 1\n3 0 1 2\n");
+  const auto m = nf::load_mesh((dir / "t.ply").string());
+  EXPECT_EQ(m.vertices.size(0), 4);
+  EXPECT_EQ(m.faces.size(0), 1);
+}
+
+// Blender file_path: "\u0000" cut the path at the system call (another file was opened); a name
+// too long made std::filesystem throw an error naming only the image, not the JSON and frame.
+TEST(FuzzFindings, BlenderFilePathIsCheckedNamingTheFrame) {
+  const auto dir = nf_test::scratch("fz_blender_path");
+  const std::string tf = (dir / "transforms_train.json").string();
+  const std::string pose = R"("transform_matrix": [[1,0,0,0],[0,1,0,0],[0,0,1,4],[0,0,0,1]])";
+  write(dir / "transforms_train.json",
+        R"({"camera_angle_x": 0.7, "frames": [{"file_path": "transforms_train.json\u0000", )" + pose + "}]}");
+  expect_one_line(runtime_error_of([&] { nf::load_blender(dir, "train"); }),
+                  tf + ": frame 0: 'file_path' contains a NUL character");
+  write(dir / "transforms_train.json",
+        R"({"camera_angle_x": 0.7, "frames": [{"file_path": ")" + std::string(300, 'a') + "\", " + pose + "}]}");
+  expect_one_line(runtime_error_of([&] { nf::load_blender(dir, "train"); }), tf + ": frame 0: image ");
+}
+
+// Bytes of the file quoted in an error made it two lines: a .npy dtype with a newline in it
+// (fuzz_npy, fuzz/corpus/npy/crash-newline-in-dtype.npy) ...
+TEST(FuzzFindings, NpyDtypeIsQuotedPrintable) {
+  const auto dir = nf_test::scratch("fz_npy_dtype");
+  write(dir / "d.npy", npy_bytes("{'descr': '<\nf8', 'fortran_order': False, 'shape': (1, 2, 2), }", std::string(32, '\0')));
+  expect_one_line(runtime_error_of([&] { nf::load_mri(dir / "d.npy"); }), "d.npy: unsupported dtype '<?f8'");
+}
+
+// ... stb's reason for an unknown critical PNG chunk, which holds the chunk's type bytes
+// (fuzz_image, fuzz/corpus/image/crash-chunk-type-bytes-in-reason.png) ...
+TEST(FuzzFindings, ImageDecoderReasonIsQuotedPrintable) {
+  const auto dir = nf_test::scratch("fz_png_chunk");
+  std::string png = "\x89PNG\r\n\x1a\n";
+  png += std::string("\0\0\0\x0d", 4) + "IHDR" + std::string("\0\0\0\x07\0\0\0\x07\x08\0\0\0\0", 13) + "CRC.";
+  png += std::string("\0\0\0\0", 4) + "\n\nAB" + "CRC.";
+  write(dir / "c.png", png);
+  expect_one_line(runtime_error_of([&] { nf::load_image(dir / "c.png"); }), "c.png: not a PNG/JPEG image or corrupt (");
+}
+
+// ... and a Blender file_path with a newline, quoted in the missing-image error.
+TEST(FuzzFindings, BlenderImagePathIsQuotedPrintable) {
+  const auto dir = nf_test::scratch("fz_blender_nl");
+  write(dir / "transforms_train.json",
+        R"({"camera_angle_x": 0.7, "frames": [{"file_path": "a\nb", "transform_matrix": [[1,0,0,0],[0,1,0,0],[0,0,1,4],[0,0,0,1]]}]})");
+  expect_one_line(runtime_error_of([&] { nf::load_blender(dir, "train"); }), "frame 0: image " + (dir / "a?b.png").string() + ": no such file");
+}
