@@ -30,8 +30,16 @@ std::vector<std::string> with_common(std::vector<std::string> extra) {
 
 template <typename O>
 O common_options(const nlohmann::json& c, const std::string& where) {
-  return O(cfg_require<int64_t>(c, "in_dim", where), cfg_require<int64_t>(c, "out_dim", where),
-           cfg_require<int64_t>(c, "hidden_layers", where), cfg_require<int64_t>(c, "width", where));
+  // Sizes are checked here, before any module is built (an in_dim of 0 reached LibTorch's
+  // multi-line errors; found by fuzz/fuzz_config).
+  auto dim = [&](const char* key, int64_t min) {
+    const auto v = cfg_require<int64_t>(c, key, where);
+    if (v < min || v > (int64_t{1} << 24))
+      throw ConfigError(where + ": key '" + key + "' must be in [" + std::to_string(min) + ", 16777216], got " +
+                        std::to_string(v));
+    return v;
+  };
+  return O(dim("in_dim", 1), dim("out_dim", 1), dim("hidden_layers", 0), dim("width", 1));
 }
 
 void register_builtins(FieldRegistry& r) {
