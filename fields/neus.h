@@ -98,6 +98,10 @@ class NeuSImpl : public FieldImpl {
   // differentiated (eikonal loss); otherwise all three are returned detached when grad mode is off.
   // x: [N, 3]
   SdfGrad sdf_feature_gradient(const torch::Tensor& x, bool create_graph);
+  // As sdf_feature_gradient, for the field the kept statistics define (see keep_batch_stats): every
+  // norm uses Norm::forward_kept, so each point's values and gradient depend only on its own
+  // position (and the kept statistics, whose graph to the weights stays). x: [N, 3]
+  SdfGrad sdf_feature_gradient_kept(const torch::Tensor& x, bool create_graph);
   // x: [N, 3] -> grad_x sdf [N, 3]
   torch::Tensor gradient(const torch::Tensor& x, bool create_graph = false);
   // points, dirs (unit view directions), normals: [N, 3]; feature: [N, feature_dim] -> rgb [N, 3]
@@ -110,6 +114,7 @@ class NeuSImpl : public FieldImpl {
   // evaluates the field those statistics define (Norm::forward_kept), per point. Without norms: sdf(x).
   void keep_batch_stats(bool on);
   torch::Tensor sdf_kept(const torch::Tensor& x);  // [N, 3] -> [N]
+  void release_kept_stats();  // drops the kept statistics (and their graph)
 
   // As a Field: x [N, 3] -> sdf [N, 1].
   torch::Tensor forward(torch::Tensor x) override;
@@ -130,6 +135,7 @@ class NeuSImpl : public FieldImpl {
   torch::Tensor hidden(const torch::Tensor& x, bool kept);
   void geometric_init();
   void refit_sdf_output();
+  void identity_norm_init();
 };
 TORCH_MODULE(NeuS);
 
