@@ -58,10 +58,11 @@ NeuSImpl::NeuSImpl(const NeuSOptions& o) : options(o) {
           Norm(NormOptions(o.norm(), out).eps(o.norm_eps()).momentum(o.norm_momentum()).fused(o.norm_fused()))));
     d = out;
   }
-  if (o.norm_init() != "refit" && o.norm_init() != "reference")
-    throw ConfigError(w + ": key 'norm_init' must be refit or reference, got '" + o.norm_init() + "'");
+  if (o.norm_init() != "refit" && o.norm_init() != "reference" && o.norm_init() != "identity")
+    throw ConfigError(w + ": key 'norm_init' must be refit, identity or reference, got '" + o.norm_init() + "'");
   if (o.geometric_init()) geometric_init();
-  if (o.geometric_init() && o.norm() != NormKind::None && o.norm_init() == "refit") refit_sdf_output();
+  if (o.geometric_init() && o.norm() != NormKind::None && o.norm_init() == "identity") identity_norm_init();
+  if (o.geometric_init() && o.norm() != NormKind::None && o.norm_init() != "reference") refit_sdf_output();
   int64_t c = 3 + view_input_dim() + 3 + o.feature_dim();
   for (int64_t l = 0; l <= o.color_depth(); ++l) {
     const int64_t out = l == o.color_depth() ? 3 : o.color_width();
@@ -97,11 +98,46 @@ void NeuSImpl::geometric_init() {
   }
 }
 
-void NeuSImpl::refit_sdf_output() {
-  c10::NoGradGuard ng;
+namespace {
+// The init's sample: 4096 uniform points of the unit ball (a fixed generator). -> [4096, 3]
+at::Tensor init_ball_points() {
   auto gen = at::make_generator<at::CPUGeneratorImpl>(20211);
   auto d = at::randn({4096, 3}, gen, at::kFloat);
-  auto x = d / d.norm(2, {1}, true) * at::rand({4096, 1}, gen, at::kFloat).pow(1.0 / 3.0);
+  return d / d.norm(2, {1}, true) * at::rand({4096, 1}, gen, at::kFloat).pow(1.0 / 3.0);
+}
+}  // namespace
+
+void NeuSImpl::identity_norm_init() {
+  c10::NoGradGuard ng;
+  const auto& o = options;
+  auto x = init_ball_points();
+  auto in = neus_embed(x * o.scale(), o.multires());
+  auto h = in;
+  for (int64_t l = 0; l < o.sdf_depth(); ++l) {
+    if (o.skip() > 0 && l == o.skip()) h = at::cat({h, in}, 1) / std::sqrt(2.0);
+    h = sdf_layers[l]->forward(h);
+    auto& n = sdf_norms[l];
+    const double momentum = n->options.momentum();
+    n->options.momentum(0.0);  // no running-estimate update from this pass
+    n->weight.fill_(1.0);
+    n->bias.zero_();
+    auto y = n->forward(h);  // batch statistics of the sample, affine identity
+    // Per channel, least squares h ~ gamma * y + beta: the norm then returns its input (exactly for
+    // BN and GN, whose output is an affine map of the input per channel; approximately for CN and LN).
+    auto hd = h.to(at::kDouble), yd = y.to(at::kDouble);
+    auto yc = yd - yd.mean(0), hc = hd - hd.mean(0);
+    auto gamma = (yc * hc).sum(0) / yc.pow(2).sum(0).clamp_min(1e-12);
+    auto beta = hd.mean(0) - gamma * yd.mean(0);
+    n->weight.copy_(gamma.to(n->weight.scalar_type()));
+    n->bias.copy_(beta.to(n->bias.scalar_type()));
+    h = at::softplus(n->forward(h), 100.0, 20.0);
+    n->options.momentum(momentum);
+  }
+}
+
+void NeuSImpl::refit_sdf_output() {
+  c10::NoGradGuard ng;
+  auto x = init_ball_points();
   std::vector<double> momentum;
   for (auto& n : sdf_norms) {  // no running-estimate update from this pass
     momentum.push_back(n->options.momentum());
@@ -183,6 +219,29 @@ NeuSImpl::SdfGrad NeuSImpl::sdf_feature_gradient(const torch::Tensor& x, bool cr
     r.feature = r.feature.detach();
   }
   return r;
+}
+
+NeuSImpl::SdfGrad NeuSImpl::sdf_feature_gradient_kept(const torch::Tensor& x, bool create_graph) {
+  const bool grad_on = c10::GradMode::is_enabled();
+  SdfGrad r;
+  at::AutoGradMode enable(true);
+  auto xg = x.detach().set_requires_grad(true);
+  auto out = sdf_layers.back()->forward(hidden(xg, true));
+  if (options.scale() != 1.0) out = at::cat({out.slice(1, 0, 1) / options.scale(), out.slice(1, 1)}, 1);
+  auto s = out.slice(1, 0, 1);
+  r.gradient = torch::autograd::grad({s}, {xg}, {at::ones_like(s)}, /*retain_graph=*/true, create_graph)[0];
+  r.sdf = out.select(1, 0);
+  r.feature = out.slice(1, 1);
+  if (!create_graph) r.gradient = r.gradient.detach();
+  if (!grad_on) {
+    r.sdf = r.sdf.detach();
+    r.feature = r.feature.detach();
+  }
+  return r;
+}
+
+void NeuSImpl::release_kept_stats() {
+  for (auto& n : sdf_norms) n->kept_mean = n->kept_var = torch::Tensor();
 }
 
 torch::Tensor NeuSImpl::gradient(const torch::Tensor& x, bool create_graph) {

@@ -27,7 +27,12 @@
 // radius 0.41 +- 18%); BN, LN and CN keep almost no radial structure after 8 normalised layers (LN
 // makes layer 1 invariant to |x|), so their refit SDF is nearly the constant mean(|x| - 0.5) ~ +0.25
 // (max |sdf| < 0.7, no or few crossings): no sphere, but O(1) values from which training builds the
-// surface. tests/fields/test_neus.cpp (InitialZeroLevelSetPerNorm) prints these numbers.
+// surface. norm_init = "identity" first sets each norm's affine (gamma, beta) by per-channel least
+// squares so that the norm returns its input on the init's sample (layer by layer), then refits the
+// output row as "refit": BN and GN then start as the norm-free network (its sphere, exactly); CN and
+// LN, whose per-sample statistics no per-channel affine can undo, only approximately (small preset:
+// CN gets a lumpy sphere, LN none). tests/fields/test_neus.cpp (InitialZeroLevelSetPerNorm) prints
+// these numbers.
 //
 // Norm placement: Norm_l sits after each hidden Linear of the SDF network, before Softplus (as
 // fields/mlp.h); the output Linear and the colour network have none. T = the points of the batch,
@@ -76,7 +81,8 @@ struct NeuSOptions {
   TORCH_ARG(GradientMode, gradient_mode) = GradientMode::PerPoint;
   // With a norm and geometric_init: "refit" (default) re-fits the SDF output row's scale (weight-norm
   // g) and bias by least squares so that sdf ~ |x| - bias on 4096 uniform points of the unit ball
-  // (batch statistics of those points); "reference": the reference init unchanged. See above.
+  // (batch statistics of those points); "identity": each norm's affine undoes its statistics on
+  // those points, then the refit; "reference": the reference init unchanged. See above.
   TORCH_ARG(std::string, norm_init) = "refit";
 };
 
@@ -98,6 +104,10 @@ class NeuSImpl : public FieldImpl {
   // differentiated (eikonal loss); otherwise all three are returned detached when grad mode is off.
   // x: [N, 3]
   SdfGrad sdf_feature_gradient(const torch::Tensor& x, bool create_graph);
+  // As sdf_feature_gradient, for the field the kept statistics define (see keep_batch_stats): every
+  // norm uses Norm::forward_kept, so each point's values and gradient depend only on its own
+  // position (and the kept statistics, whose graph to the weights stays). x: [N, 3]
+  SdfGrad sdf_feature_gradient_kept(const torch::Tensor& x, bool create_graph);
   // x: [N, 3] -> grad_x sdf [N, 3]
   torch::Tensor gradient(const torch::Tensor& x, bool create_graph = false);
   // points, dirs (unit view directions), normals: [N, 3]; feature: [N, feature_dim] -> rgb [N, 3]
@@ -110,6 +120,7 @@ class NeuSImpl : public FieldImpl {
   // evaluates the field those statistics define (Norm::forward_kept), per point. Without norms: sdf(x).
   void keep_batch_stats(bool on);
   torch::Tensor sdf_kept(const torch::Tensor& x);  // [N, 3] -> [N]
+  void release_kept_stats();  // drops the kept statistics (and their graph)
 
   // As a Field: x [N, 3] -> sdf [N, 1].
   torch::Tensor forward(torch::Tensor x) override;
@@ -130,6 +141,7 @@ class NeuSImpl : public FieldImpl {
   torch::Tensor hidden(const torch::Tensor& x, bool kept);
   void geometric_init();
   void refit_sdf_output();
+  void identity_norm_init();
 };
 TORCH_MODULE(NeuS);
 

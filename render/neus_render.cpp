@@ -9,13 +9,17 @@
 namespace nf {
 
 at::Tensor neus_sample_rays(NeuSImpl& field, const at::Tensor& rays_o, const at::Tensor& rays_d,
-                            const NeusRenderOptions& o, at::Generator gen) {
+                            const NeusRenderOptions& o, at::Generator gen, at::Tensor* uniform_points) {
   c10::NoGradGuard ng;
   auto [near, far] = near_far_from_sphere(rays_o, rays_d);
   const bool coupled = field.batch_dependent();
   bool first = true;
   SdfFn fn = [&](const at::Tensor& p) -> at::Tensor {
-    if (!coupled) return field.sdf(p);
+    if (first && uniform_points) *uniform_points = p;
+    if (!coupled) {
+      first = false;
+      return field.sdf(p);
+    }
     if (first) {  // the uniform samples: keep their statistics for the later rounds
       first = false;
       field.keep_batch_stats(true);
@@ -25,19 +29,40 @@ at::Tensor neus_sample_rays(NeuSImpl& field, const at::Tensor& rays_o, const at:
     }
     return field.sdf_kept(p);
   };
-  return neus_sample_z(rays_o, rays_d, near, far, o.n_samples, o.n_importance, o.up_sample_steps, fn, o.perturb,
-                       gen);
+  auto z = neus_sample_z(rays_o, rays_d, near, far, o.n_samples, o.n_importance, o.up_sample_steps, fn, o.perturb,
+                         gen);
+  if (uniform_points && first)  // no up-sampling: the SDF was not evaluated; the uniform z are the final z
+    *uniform_points = (rays_o.unsqueeze(1) + rays_d.unsqueeze(1) * z.unsqueeze(2)).reshape({-1, 3});
+  return z;
 }
 
 NeusRays neus_render_rays(NeuSImpl& field, const at::Tensor& rays_o, const at::Tensor& rays_d,
                           const NeusRenderOptions& o, bool create_graph, at::Generator gen) {
   const int64_t N = rays_o.size(0);
-  auto z = neus_sample_rays(field, rays_o, rays_d, o, gen);
+  const bool uniform_stats = o.uniform_stats && field.batch_dependent();
+  at::Tensor upts;
+  auto z = neus_sample_rays(field, rays_o, rays_d, o, gen, uniform_stats ? &upts : nullptr);
   const int64_t S = z.size(1);
   auto [dists, mid] = neus_sections(z, 2.0 / static_cast<double>(o.n_samples));
   auto pts = (rays_o.unsqueeze(1) + rays_d.unsqueeze(1) * mid.unsqueeze(2)).reshape({N * S, 3});
   auto dirs = rays_d.unsqueeze(1).expand({N, S, 3}).reshape({N * S, 3});
-  auto r = field.sdf_feature_gradient(pts, create_graph);
+  NeuSImpl::SdfGrad r;
+  if (uniform_stats) {
+    // The uniform samples' statistics again, now with their graph to the weights (grad mode as the
+    // caller's), then every final-pass point with them held fixed.
+    field.keep_batch_stats(true);
+    try {
+      field.sdf(upts);
+    } catch (...) {
+      field.keep_batch_stats(false);
+      throw;
+    }
+    field.keep_batch_stats(false);
+    r = field.sdf_feature_gradient_kept(pts, create_graph);
+    field.release_kept_stats();
+  } else {
+    r = field.sdf_feature_gradient(pts, create_graph);
+  }
   auto rgb = field.color(pts, dirs, r.gradient, r.feature).reshape({N, S, 3});
   auto inv_s = field.inv_s().clamp(1e-6, 1e6);
   auto true_cos = (dirs * r.gradient).sum(1).reshape({N, S});

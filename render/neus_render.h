@@ -10,6 +10,9 @@
 // the uniform pass keeps its batch statistics and the later rounds use them (NeuSImpl::sdf_kept),
 // so the up-sampling sees one field; the final pass normalises with the statistics of all its
 // samples (training) -- in frozen mode every pass uses the frozen statistics.
+// With `uniform_stats` the final pass also uses the uniform samples' statistics (recomputed with
+// gradient, so they keep their graph to the weights; NeuSImpl::sdf_feature_gradient_kept): every
+// pass of a step then evaluates one field, the one whose zero level set the up-sampling located.
 #include <ATen/ATen.h>
 #include <c10/core/Device.h>
 
@@ -25,6 +28,9 @@ struct NeusRenderOptions {
   bool perturb = true;          // one uniform jitter per ray of the uniform samples (training)
   double cos_anneal_ratio = 1.0;
   at::Tensor background;        // [3], or undefined: black
+  // Batch-dependent norms in batch mode: the final pass normalises with the uniform samples'
+  // statistics (the field the up-sampling saw) instead of its own samples' (see above).
+  bool uniform_stats = false;
 };
 
 struct NeusRays {
@@ -38,8 +44,9 @@ struct NeusRays {
 
 // z of the final pass: [N, n_samples + n_importance] sorted, no gradient.
 // rays_o, rays_d (unit): [N, 3]. gen: jitter (perturb only).
+// uniform_points (optional): the uniform samples' points [N * n_samples, 3] (o + z d).
 at::Tensor neus_sample_rays(NeuSImpl& field, const at::Tensor& rays_o, const at::Tensor& rays_d,
-                            const NeusRenderOptions& o, at::Generator gen = {});
+                            const NeusRenderOptions& o, at::Generator gen = {}, at::Tensor* uniform_points = nullptr);
 
 // Renders rays. create_graph: the eikonal term and the normals can be differentiated w.r.t. the
 // weights (training); otherwise the result carries no graph to x. The SDF/colour outputs follow the

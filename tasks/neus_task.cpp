@@ -43,6 +43,7 @@ nlohmann::json NeusOptions::to_json() const {
           {"eval_max_views", eval_max_views},
           {"chunk", chunk},
           {"calib_batches", calib_batches},
+          {"norm_stats", norm_stats},
           {"mesh_resolution", mesh_resolution},
           {"mesh_block", mesh_block},
           {"gt", gt},
@@ -71,6 +72,9 @@ NeusOptions NeusOptions::from_json(const nlohmann::json& j, const std::string& w
   o.eval_max_views = cfg_get(j, "eval_max_views", o.eval_max_views, where);
   o.chunk = cfg_get(j, "chunk", o.chunk, where);
   o.calib_batches = cfg_get(j, "calib_batches", o.calib_batches, where);
+  o.norm_stats = cfg_get(j, "norm_stats", o.norm_stats, where);
+  if (o.norm_stats != "uniform" && o.norm_stats != "final")
+    throw ConfigError(where + ": key 'norm_stats' must be uniform or final, got '" + o.norm_stats + "'");
   o.mesh_resolution = cfg_get(j, "mesh_resolution", o.mesh_resolution, where);
   o.mesh_block = cfg_get(j, "mesh_block", o.mesh_block, where);
   o.gt = cfg_get(j, "gt", o.gt, where);
@@ -95,6 +99,7 @@ NeusRenderOptions NeusOptions::render_options(double cos_anneal_ratio, bool pert
   r.up_sample_steps = up_sample_steps;
   r.perturb = perturb_;
   r.cos_anneal_ratio = cos_anneal_ratio;
+  r.uniform_stats = norm_stats == "uniform";
   return r;
 }
 
@@ -300,7 +305,12 @@ std::string NeusTask::calibrate(FieldImpl& field) {
     const auto idx = batch_indices(step).to(device_);
     auto gen = seeded_generator(device_, step_seed(options_.seed, step) ^ 0x9E3779B97F4A7C15ULL);
     auto o = rays_o_.index_select(0, idx), d = rays_d_.index_select(0, idx);
-    auto z = neus_sample_rays(m, o, d, options_.render_options(1.0, options_.perturb), gen);
+    at::Tensor upts;
+    auto z = neus_sample_rays(m, o, d, options_.render_options(1.0, options_.perturb), gen, &upts);
+    if (options_.norm_stats == "uniform") {
+      pts.push_back(upts);
+      continue;
+    }
     auto mid = neus_sections(z, 2.0 / static_cast<double>(options_.n_samples)).second;
     pts.push_back((o.unsqueeze(1) + d.unsqueeze(1) * mid.unsqueeze(2)).reshape({-1, 3}));
   }
@@ -316,7 +326,8 @@ std::string NeusTask::calibrate(FieldImpl& field) {
     }
   }
   std::ostringstream s;
-  s << "frozen (statistics calibrated on the final-pass samples of " << options_.calib_batches
+  s << "frozen (statistics calibrated on the " << (options_.norm_stats == "uniform" ? "uniform" : "final-pass")
+    << " samples of " << options_.calib_batches
     << " training batch" << (options_.calib_batches > 1 ? "es" : "") << " of " << options_.batch << " rays)";
   return s.str();
 }

@@ -10,8 +10,8 @@
 // All randomness is a function of (seed, step).
 //
 // Evaluation: with batch-dependent norms the SDF network runs in frozen mode, its statistics
-// calibrated on the final-pass samples of `calib_batches` training-size batches (drawn as a training
-// step draws them); then PSNR / SSIM of the held-out views (against the image with the background
+// calibrated on the samples that define the training field (norm_stats: the final pass's, or the
+// uniform samples') of `calib_batches` training-size batches (drawn as a training step draws them); then PSNR / SSIM of the held-out views (against the image with the background
 // set to black where the mask is 0, when masks are used), normal maps, and the mesh: marching cubes
 // of the SDF on a resolution^3 grid over [-1, 1]^3 (frozen mode: independent of the blocking), level
 // 0, inside < 0, mapped to world coordinates by the scene's scale matrix. Chamfer against a ground
@@ -50,6 +50,11 @@ struct NeusOptions {
   int eval_max_views = -1;      // -1: all held-out views
   int64_t chunk = 1024;         // rays per chunk when rendering images
   int calib_batches = 1;
+  // Batch-dependent norms: which samples' statistics define a training step's field (and so the
+  // frozen statistics): "uniform" (the uniform samples', used by every pass of the step: the
+  // up-sampling and the final pass see one field) or "final" (the up-sampling uses the uniform
+  // samples', the final pass its own samples': two fields per step). See docs/results-neus.md.
+  std::string norm_stats = "final";
   int64_t mesh_resolution = 256;
   int64_t mesh_block = 64;
   std::string gt;               // ground-truth mesh / points for chamfer ("": the scene's gt_mesh.*)

@@ -203,6 +203,26 @@ TEST(NeusTask, ResumeEqualsUninterruptedRun) {
   EXPECT_FALSE(at::equal(ta.batch_indices(3), ta.batch_indices(2)));
 }
 
+// norm_stats "uniform": the frozen statistics come from the uniform samples of a training batch (the
+// field every pass of a training step evaluates), T = rays x n_samples; "final": the final pass's.
+TEST(NeusTask, FrozenStatisticsComeFromTheSamplesThatDefineTheTrainingField) {
+  for (const std::string stats : {"uniform", "final"}) {
+    auto field = fresh("cn");
+    auto opts = small_options();
+    opts.norm_stats = stats;
+    nf::NeusTask task(opts, c10::kCPU);
+    const auto mode = task.calibrate(*field);
+    EXPECT_NE(mode.find(stats == "uniform" ? "uniform samples" : "final-pass samples"), std::string::npos) << mode;
+    const double T = static_cast<double>(opts.batch * (stats == "uniform" ? opts.n_samples
+                                                                          : opts.n_samples + opts.n_importance));
+    for (auto& n : field->norm_layers()) {
+      EXPECT_EQ(n->mode(), nf::NormMode::Frozen);
+      EXPECT_EQ(n->frozen_count.item<double>(), T) << stats;
+    }
+    EXPECT_EQ(nf::NeusOptions::from_json(opts.to_json(), "cfg", {}, true).norm_stats, stats);
+  }
+}
+
 TEST(NeusTask, OptionsAndLoaderErrorsAreOneLine) {
   auto err = [](const std::function<void()>& f) {
     try {
@@ -217,6 +237,10 @@ TEST(NeusTask, OptionsAndLoaderErrorsAreOneLine) {
   EXPECT_NE(e1.find("n_sampels"), std::string::npos);
   auto e2 = err([] { nf::NeusOptions::from_json({{"n_importance", 30}, {"up_sample_steps", 4}}, "cfg.json", {}, true); });
   EXPECT_NE(e2.find("up_sample_steps"), std::string::npos);
+  auto e6 = err([] { nf::NeusOptions::from_json({{"norm_stats", "both"}}, "cfg.json", {}, true); });
+  EXPECT_NE(e6.find("cfg.json"), std::string::npos);
+  EXPECT_NE(e6.find("norm_stats"), std::string::npos);
+  EXPECT_EQ(e6.find('\n'), std::string::npos);
   auto o = small_options();
   o.scene = "/nonexistent/scan65";
   auto e3 = err([&] { nf::NeusTask t(o, c10::kCPU); });
