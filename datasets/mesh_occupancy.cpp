@@ -122,7 +122,7 @@ at::Tensor winding_tensor(const at::Tensor& tri, const at::Tensor& pts) {
 
 }  // namespace
 
-at::Tensor winding_numbers(const TriangleMesh& mesh, const at::Tensor& points) {
+at::Tensor winding_numbers(const Mesh& mesh, const at::Tensor& points) {
   if (!points.defined() || points.dim() != 2 || points.size(1) != 3)
     throw std::runtime_error("winding_numbers: points must be [N, 3]");
   const at::Tensor f = mesh.faces.to(at::kLong).reshape(-1);
@@ -138,7 +138,7 @@ bool built_with_open3d() { return detail::open3d_available(); }
 
 bool have_raycast_occupancy() { return detail::open3d_raycast_works(); }
 
-at::Tensor occupancy_labels(const TriangleMesh& mesh, const at::Tensor& points,
+at::Tensor occupancy_labels(const Mesh& mesh, const at::Tensor& points,
                             OccupancyMethod method) {
   if (!points.defined() || points.dim() != 2 || points.size(1) != 3)
     throw std::runtime_error("occupancy_labels: points must be [N, 3]");

@@ -20,7 +20,7 @@ namespace nf::detail {
 
 bool open3d_available() { return true; }
 
-TriangleMesh read_mesh_open3d(const std::string& path) {
+Mesh read_mesh_open3d(const std::string& path) {
   open3d::geometry::TriangleMesh o3d;
   open3d::utility::VerbosityContextManager quiet(open3d::utility::VerbosityLevel::Error);
   quiet.Enter();
@@ -29,7 +29,7 @@ TriangleMesh read_mesh_open3d(const std::string& path) {
   if (!ok) throw std::runtime_error(path + ": Open3D could not read the mesh");
   const int64_t V = static_cast<int64_t>(o3d.vertices_.size());
   const int64_t F = static_cast<int64_t>(o3d.triangles_.size());
-  TriangleMesh m;
+  Mesh m;
   m.vertices = at::empty({V, 3}, at::kFloat);
   m.faces = at::empty({F, 3}, at::kLong);
   float* v = m.vertices.data_ptr<float>();
@@ -56,7 +56,7 @@ bool open3d_raycast_works() {
   return works;
 }
 
-at::Tensor raycast_occupancy(const TriangleMesh& mesh, const at::Tensor& points,
+at::Tensor raycast_occupancy(const Mesh& mesh, const at::Tensor& points,
                              const double (&dirs)[3][3]) {
   namespace core = open3d::core;
   const at::Tensor v = mesh.vertices.to(at::kFloat).contiguous();  // [V, 3]
@@ -93,11 +93,11 @@ bool open3d_available() { return false; }
 
 bool open3d_raycast_works() { return false; }
 
-TriangleMesh read_mesh_open3d(const std::string& path) {
+Mesh read_mesh_open3d(const std::string& path) {
   throw std::runtime_error(path + ": this build has no Open3D");
 }
 
-at::Tensor raycast_occupancy(const TriangleMesh&, const at::Tensor&, const double (&)[3][3]) {
+at::Tensor raycast_occupancy(const Mesh&, const at::Tensor&, const double (&)[3][3]) {
   throw std::runtime_error("occupancy_labels: Raycast needs Open3D (NORMFIELD_WITH_OPEN3D)");
 }
 

@@ -13,7 +13,7 @@ namespace nf::detail {
 bool open3d_available();
 
 // open3d::io::ReadTriangleMesh; throws naming the file when it fails. Not validated.
-TriangleMesh read_mesh_open3d(const std::string& path);
+Mesh read_mesh_open3d(const std::string& path);
 
 // Whether Open3D's RaycastingScene finds hits in this build (probed once on one triangle).
 // Debian's Open3D 0.16 against Debian's Embree 3.13.5 finds none: Embree was built with ray
@@ -23,7 +23,7 @@ bool open3d_raycast_works();
 
 // points: [N, 3] float32 CPU contiguous -> [N] float32 {0, 1}: parity of ray hits counted by
 // RaycastingScene::CountIntersections, majority vote over the 3 directions dirs.
-at::Tensor raycast_occupancy(const TriangleMesh& mesh, const at::Tensor& points,
+at::Tensor raycast_occupancy(const Mesh& mesh, const at::Tensor& points,
                              const double (&dirs)[3][3]);
 
 }  // namespace nf::detail

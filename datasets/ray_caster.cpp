@@ -30,7 +30,9 @@ void check(RTCDevice d, const char* what) {
 }
 }  // namespace
 
-RayCaster::RayCaster(const at::Tensor& vertices, const at::Tensor& faces) : impl_(std::make_unique<Impl>()) {
+RayCaster::RayCaster(const Mesh& mesh) : impl_(std::make_unique<Impl>()) {
+  const at::Tensor& vertices = mesh.vertices;  // [V, 3]
+  const at::Tensor& faces = mesh.faces;        // [F, 3]
   if (!vertices.defined() || vertices.dim() != 2 || vertices.size(1) != 3 || vertices.size(0) == 0)
     throw std::runtime_error("RayCaster: expected vertices of shape [V, 3], V > 0");
   if (!faces.defined() || faces.dim() != 2 || faces.size(1) != 3 || faces.size(0) == 0)
@@ -107,7 +109,7 @@ bool RayCaster::available() { return true; }
 
 struct RayCaster::Impl {};
 
-RayCaster::RayCaster(const at::Tensor&, const at::Tensor&) {
+RayCaster::RayCaster(const Mesh&) {
   throw std::runtime_error("ray casting: normfield was built without Embree 3 (install libembree-dev)");
 }
 RayHits RayCaster::intersect(const at::Tensor&, const at::Tensor&, float) const { return {}; }

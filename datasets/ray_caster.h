@@ -6,6 +6,8 @@
 
 #include <memory>
 
+#include "fields/mesh.h"
+
 namespace nf {
 
 struct RayHits {
@@ -15,9 +17,10 @@ struct RayHits {
 
 class RayCaster {
  public:
-  // vertices: [V, 3] float; faces: [F, 3] int64 in [0, V). Builds the BVH (throws one line when
-  // normfield was built without Embree, or for malformed inputs).
-  RayCaster(const at::Tensor& vertices, const at::Tensor& faces);
+  // mesh: vertices [V, 3] float, faces [F, 3] int64 in [0, V), any device (copied to Embree's
+  // buffers). Builds the BVH (throws one line when normfield was built without Embree, or for
+  // malformed inputs).
+  explicit RayCaster(const Mesh& mesh);
   ~RayCaster();
   RayCaster(const RayCaster&) = delete;
   RayCaster& operator=(const RayCaster&) = delete;

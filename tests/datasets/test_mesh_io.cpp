@@ -19,8 +19,8 @@ namespace {
 namespace fs = std::filesystem;
 
 // Axis-aligned cube [lo, hi]^3, 12 triangles, counter-clockwise seen from outside.
-nf::TriangleMesh cube_mesh(float lo = -0.5f, float hi = 0.5f) {
-  nf::TriangleMesh m;
+nf::Mesh cube_mesh(float lo = -0.5f, float hi = 0.5f) {
+  nf::Mesh m;
   std::vector<float> v;
   for (int i = 0; i < 8; ++i)  // vertex i: bit 0 -> x, bit 1 -> y, bit 2 -> z
     for (int a = 0; a < 3; ++a) v.push_back((i >> a) & 1 ? hi : lo);
@@ -67,13 +67,13 @@ TEST(Occupancy, CubeLabelsForEveryMethod) {
 
 TEST(Occupancy, WindingNumbersTolerateHolesAndInvertedWinding) {
   const auto [p, truth] = cube_queries();
-  nf::TriangleMesh holed = cube_mesh();
+  nf::Mesh holed = cube_mesh();
   holed.faces = holed.faces.slice(0, 2);  // the z = lo side is open
   // Points well inside (not next to the hole) keep their label.
   const at::Tensor far_from_hole = p.select(1, 2) > -0.3;
   const at::Tensor occ = nf::occupancy_labels(holed, p, nf::OccupancyMethod::WindingNumber);
   EXPECT_TRUE(at::equal(occ.index({far_from_hole}), truth.index({far_from_hole})));
-  nf::TriangleMesh inverted = cube_mesh();
+  nf::Mesh inverted = cube_mesh();
   inverted.faces = inverted.faces.flip({1});
   EXPECT_TRUE(at::equal(nf::occupancy_labels(inverted, p, nf::OccupancyMethod::WindingNumber), truth));
 }
@@ -90,9 +90,9 @@ TEST(Occupancy, CudaWindingNumbersEqualCpu) {
 }
 
 TEST(MeshIo, NormalizeToCubeKeepsAspectAndCentres) {
-  nf::TriangleMesh m = cube_mesh();
+  nf::Mesh m = cube_mesh();
   m.vertices = m.vertices * at::tensor({4.f, 1.f, 2.f}) + at::tensor({4.f, 0.5f, 0.f});
-  const nf::TriangleMesh n = nf::normalize_to_cube(m, 0.1);
+  const nf::Mesh n = nf::normalize_to_cube(m, 0.1);
   const at::Tensor lo = std::get<0>(n.vertices.min(0)), hi = std::get<0>(n.vertices.max(0));
   EXPECT_TRUE(at::allclose(lo, at::tensor({-0.9f, -0.225f, -0.45f}), 1e-5, 1e-6)) << lo;
   EXPECT_TRUE(at::allclose(hi, at::tensor({0.9f, 0.225f, 0.45f}), 1e-5, 1e-6)) << hi;
@@ -123,7 +123,7 @@ void write_binary_ply(const fs::path& p, const at::Tensor& v, const at::Tensor& 
 
 TEST(MeshIo, ReadsObjAndPlyWithLibraryAndBuiltinReaders) {
   const fs::path dir = nf_test::scratch("datasets_mesh_io");
-  const nf::TriangleMesh c = cube_mesh();
+  const nf::Mesh c = cube_mesh();
   // OBJ with a quad, a relative (negative) index and v/vt/vn tokens.
   write_text(dir / "quad.obj",
              "# test\nv 0 0 0\nv 1 0 0\nv 1 1 0\nv 0 1 0\nvt 0 0\nvn 0 0 1\n"
@@ -216,13 +216,13 @@ TEST(MeshIoRealData, LoadsEveryStanfordMeshAndNormalises) {
   for (const auto& entry : fs::directory_iterator(meshes_dir())) {
     const std::string ext = entry.path().extension().string();
     if (ext != ".obj" && ext != ".ply") continue;
-    const nf::TriangleMesh m = nf::load_mesh(entry.path().string());
+    const nf::Mesh m = nf::load_mesh(entry.path().string());
     EXPECT_GT(m.num_faces(), 1000) << entry.path();
-    const nf::TriangleMesh n = nf::normalize_to_cube(m);
+    const nf::Mesh n = nf::normalize_to_cube(m);
     EXPECT_LE(n.vertices.abs().max().item<double>(), 1.0 + 1e-6);
     EXPECT_NEAR(n.vertices.abs().max().item<double>(), 1.0, 1e-6);
     // The library reader and the built-in reader agree.
-    const nf::TriangleMesh b = ext == ".obj" ? nf::read_obj_builtin(entry.path().string())
+    const nf::Mesh b = ext == ".obj" ? nf::read_obj_builtin(entry.path().string())
                                              : nf::read_ply_builtin(entry.path().string());
     EXPECT_TRUE(at::equal(b.faces, m.faces)) << entry.path();
     EXPECT_TRUE(at::allclose(b.vertices, m.vertices, 1e-6, 1e-6)) << entry.path();
@@ -232,7 +232,7 @@ TEST(MeshIoRealData, LoadsEveryStanfordMeshAndNormalises) {
 }
 
 TEST(MeshIoRealData, RaycastAndWindingNumberLabelsAgree) {
-  const nf::TriangleMesh m =
+  const nf::Mesh m =
       nf::normalize_to_cube(nf::load_mesh((meshes_dir() / "bunny_2.5k_instantngp.obj").string()));
   at::manual_seed(1);
   const at::Tensor p = (at::rand({2000, 3}) * 2 - 1) * 0.6;  // around the bbox centre
