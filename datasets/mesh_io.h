@@ -8,10 +8,8 @@
 // vertex x y z, face list; Open3D's reader segfaults on malformed faces). Polygons are
 // fan-triangulated. The PLY reader checks the header's counts against the file size first.
 //
-// Occupancy: ray casting via Open3D's RaycastingScene where it works, else generalised winding
-// numbers (Jacobson et al. 2013), which tolerate holes and self-intersections. Note: Debian's
-// Open3D 0.16 + Embree 3.13.5 ray casting finds no hits at all (ray-mask mismatch); this is
-// probed at run time and the built-in ray caster is used instead.
+// Occupancy: ray parity through Embree (datasets/ray_caster.h), or generalised winding numbers
+// (Jacobson et al. 2013), which tolerate holes and self-intersections.
 #include <ATen/ATen.h>
 
 #include <cstdint>
@@ -41,16 +39,16 @@ void validate_mesh(const Mesh& mesh, const std::string& what);
 Mesh normalize_to_cube(const Mesh& mesh, double margin = 0.0);
 
 enum class OccupancyMethod {
-  Auto,           // Raycast when Open3D ray casting works here, else WindingNumber
-  Raycast,        // parity of ray hits, majority vote over 3 fixed ray directions: Open3D's
-                  // Embree scene when it works, else a built-in brute-force O(N * F) CPU loop
+  Auto,           // Raycast when normfield was built with Embree, else WindingNumber
+  Raycast,        // parity of surface crossings, majority vote over 3 fixed ray directions,
+                  // counted by Embree (RayCaster::count_hits); throws when built without Embree
   WindingNumber,  // |generalised winding number| >= 0.5 (points outside the bbox: 0)
 };
 
-// True when this library was compiled with Open3D (PLY via Open3D, Embree ray casting).
+// True when this library was compiled with Open3D (read_mesh_open3d; not used by load_mesh).
 bool built_with_open3d();
 
-// True when Open3D's (Embree) ray casting is compiled in and finds hits on a probe triangle.
+// True when Raycast occupancy is available (normfield was built with Embree).
 bool have_raycast_occupancy();
 
 // points: [N, 3] (any float dtype, CPU or CUDA). Returns [N] float32 {0, 1} (1 = inside) on the

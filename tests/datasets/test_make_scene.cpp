@@ -52,6 +52,40 @@ void write_obj(const fs::path& p, const Tri& m) {
 
 }  // namespace
 
+TEST(RayCaster, CountsEachSurfaceCrossingOnce) {
+  NEED_EMBREE();
+  // A unit square of two triangles sharing the diagonal (0,0)-(1,1) at z = 0.
+  const at::Tensor v = at::tensor({0.f, 0.f, 0.f, 1.f, 0.f, 0.f, 1.f, 1.f, 0.f, 0.f, 1.f, 0.f}).view({4, 3});
+  const at::Tensor f = at::tensor({0, 1, 2, 0, 2, 3}, at::kLong).view({2, 3});
+  const nf::RayCaster sq(nf::Mesh{v, f});
+  // Through the shared edge, through one triangle, beside the square, away from it, zero direction.
+  const at::Tensor o = at::tensor({0.5f, 0.5f, 1.f, 0.7f, 0.2f, 1.f, 2.f, 2.f, 1.f, 0.5f, 0.5f, 1.f, 0.5f, 0.5f, 1.f})
+                           .view({5, 3});
+  const at::Tensor d = at::tensor({0.f, 0.f, -1.f, 0.f, 0.f, -2.f, 0.f, 0.f, -1.f, 0.f, 0.f, 1.f, 0.f, 0.f, 0.f})
+                           .view({5, 3});
+  const at::Tensor n = sq.count_hits(o, d);
+  ASSERT_EQ(n.sizes(), at::IntArrayRef({5}));
+  EXPECT_EQ(n[0].item<int64_t>(), 1);  // a shared edge is one crossing, not two
+  EXPECT_EQ(n[1].item<int64_t>(), 1);
+  EXPECT_EQ(n[2].item<int64_t>(), 0);
+  EXPECT_EQ(n[3].item<int64_t>(), 0);
+  EXPECT_EQ(n[4].item<int64_t>(), 0);
+  // A closed sphere: lines through it cross twice from outside, once from inside; the same
+  // sphere twice (nested shells) doubles that.
+  const Tri s = sphere(1.0, 32, 64);
+  const nf::RayCaster sc(s);
+  at::manual_seed(3);
+  const at::Tensor dirs = at::randn({300, 3});
+  const at::Tensor unit = dirs / dirs.norm(2, 1, true);
+  EXPECT_TRUE(sc.count_hits(-3 * unit, unit).eq(2).all().item<bool>());
+  EXPECT_TRUE(sc.count_hits(at::zeros({300, 3}), unit).eq(1).all().item<bool>());
+  EXPECT_TRUE(sc.count_hits(3 * unit, unit).eq(0).all().item<bool>());
+  const Tri inner = sphere(0.5, 32, 64);
+  const nf::RayCaster nested(nf::Mesh{at::cat({s.vertices, inner.vertices}),
+                                      at::cat({s.faces, inner.faces + s.vertices.size(0)})});
+  EXPECT_TRUE(nested.count_hits(-3 * unit, unit).eq(4).all().item<bool>());
+}
+
 TEST(RayCaster, HitsATriangleAndASphere) {
   NEED_EMBREE();
   const at::Tensor v = at::tensor({0.f, 0.f, 0.f, 1.f, 0.f, 0.f, 0.f, 1.f, 0.f}).view({3, 3});
