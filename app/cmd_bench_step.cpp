@@ -7,7 +7,7 @@
 
 #include "app/commands.h"
 #include "app/train_flags.h"
-#include "fields/norm_bench.h"
+#include "analysis/step_timing.h"
 #include "fields/registry.h"
 
 namespace nf::app {

@@ -41,15 +41,14 @@ Command reg([](CLI::App& app) {
     o.up = st->up;
     o.elevation_deg = st->elevation;
     o.azimuth0_deg = st->azimuth;
-    std::vector<std::pair<at::Tensor, at::Tensor>> meshes;
+    std::vector<Mesh> meshes;
     for (const auto& path : st->meshes) {
       if (!std::filesystem::is_regular_file(path)) throw std::runtime_error(path + ": no such file (--mesh)");
-      const auto mesh = load_mesh(path);  // errors name the file
-      meshes.emplace_back(mesh.vertices, mesh.faces);
+      meshes.push_back(load_mesh(path));  // errors name the file
     }
     FramingSphere sphere;
     if (st->frame_by.empty()) {
-      sphere = framing_sphere(meshes.front().first);
+      sphere = framing_sphere(meshes.front().vertices);
     } else {
       if (!std::filesystem::is_regular_file(st->frame_by)) throw std::runtime_error(st->frame_by + ": no such file (--frame-by)");
       sphere = framing_sphere(load_mesh(st->frame_by).vertices);

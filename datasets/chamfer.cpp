@@ -64,7 +64,9 @@ struct RadiusCollector {
 
 }  // namespace
 
-at::Tensor sample_surface(const at::Tensor& vertices, const at::Tensor& faces, double density, uint64_t seed) {
+at::Tensor sample_surface(const Mesh& mesh, double density, uint64_t seed) {
+  const at::Tensor& vertices = mesh.vertices;  // [V, 3]
+  const at::Tensor& faces = mesh.faces;        // [F, 3]
   if (!(density > 0) || !std::isfinite(density))
     throw std::runtime_error("sample_surface: density must be > 0, got " + std::to_string(density));
   const at::Tensor v = as_points(vertices, "sample_surface: vertices");
@@ -165,12 +167,11 @@ ChamferResult chamfer(const at::Tensor& pred, const at::Tensor& gt, double max_d
   return r;
 }
 
-ChamferResult mesh_chamfer(const at::Tensor& vertices, const at::Tensor& faces, const at::Tensor& gt_points,
-                           const MeshChamferOptions& o) {
+ChamferResult mesh_chamfer(const Mesh& mesh, const at::Tensor& gt_points, const MeshChamferOptions& o) {
   if (!(o.radius > 0)) throw std::runtime_error("mesh_chamfer: radius must be > 0");
   const double density = o.density > 0 ? o.density : 4.0 / (o.radius * o.radius);
   const double max_dist = o.max_dist > 0 ? o.max_dist : 100.0 * o.radius;
-  const at::Tensor pred = radius_downsample(sample_surface(vertices, faces, density, o.seed), o.radius);
+  const at::Tensor pred = radius_downsample(sample_surface(mesh, density, o.seed), o.radius);
   const at::Tensor gt = radius_downsample(gt_points, o.radius);
   return chamfer(pred, gt, max_dist, o.drop_far);
 }
@@ -179,16 +180,16 @@ at::Tensor load_points(const std::string& path, double density, uint64_t seed) {
   std::string ext = path.size() >= 4 ? path.substr(path.size() - 4) : "";
   std::transform(ext.begin(), ext.end(), ext.begin(), [](unsigned char ch) { return std::tolower(ch); });
   if (ext == ".ply") {
-    const TriangleMesh m = read_ply_builtin(path);
+    const Mesh m = read_ply_builtin(path);
     if (m.num_faces() == 0) {
       if (m.num_vertices() == 0) throw std::runtime_error(path + ": PLY has no vertices");
       if (!at::isfinite(m.vertices).all().item<bool>()) throw std::runtime_error(path + ": non-finite vertices");
       return m.vertices.to(at::kFloat);
     }
   }
-  const TriangleMesh m = load_mesh(path);  // validates; errors name the file
+  const Mesh m = load_mesh(path);  // validates; errors name the file
   try {
-    return sample_surface(m.vertices, m.faces, density, seed);
+    return sample_surface(m, density, seed);
   } catch (const std::runtime_error& e) {
     throw std::runtime_error(path + ": " + e.what());
   }

@@ -1,20 +1,21 @@
 #pragma once
 // Chamfer distance between surfaces as DTU's evaluation measures it: sample the surfaces at a given
 // density, thin the samples with a radius, then mean nearest-neighbour distances both ways
-// (nanoflann KD-trees). Meshes are passed as vertex / face tensors (any mesh type has them).
+// (nanoflann KD-trees). Meshes are nf::Mesh (fields/mesh.h; only vertices and faces are used).
 #include <ATen/ATen.h>
 
 #include <cstdint>
 #include <string>
 
+#include "fields/mesh.h"
+
 namespace nf {
 
 // Uniform random points on a triangle mesh: round(area * density) points (at least 1), triangles
 // chosen with probability proportional to their area, uniform barycentric coordinates inside.
-// Deterministic for a given seed. vertices: [V, 3] float; faces: [F, 3] int64 -> [N, 3] float32.
-// Throws for density <= 0, a mesh of zero area or more than 1e8 points.
-at::Tensor sample_surface(const at::Tensor& vertices, const at::Tensor& faces, double density,
-                          uint64_t seed = 0);
+// Deterministic for a given seed. mesh: vertices [V, 3] float, faces [F, 3] int64, any device
+// -> [N, 3] float32 on the CPU. Throws for density <= 0, a mesh of zero area or more than 1e8 points.
+at::Tensor sample_surface(const Mesh& mesh, double density, uint64_t seed = 0);
 
 // Greedy thinning as DTU's eval.py does it: walk the points in order; a point still kept removes
 // every other point within `radius` of it. points: [N, 3] -> [M, 3] (same dtype; order kept).
@@ -45,10 +46,9 @@ struct MeshChamferOptions {
 };
 
 // The DTU protocol for a mesh against ground-truth points: sample the mesh at `density`, thin the
-// samples and the ground truth with `radius`, then chamfer(max_dist). vertices: [V, 3];
-// faces: [F, 3]; gt_points: [G, 3] (e.g. load_points of the reference mesh or scan).
-ChamferResult mesh_chamfer(const at::Tensor& vertices, const at::Tensor& faces, const at::Tensor& gt_points,
-                           const MeshChamferOptions& o);
+// samples and the ground truth with `radius`, then chamfer(max_dist). gt_points: [G, 3] (e.g.
+// load_points of the reference mesh or scan).
+ChamferResult mesh_chamfer(const Mesh& mesh, const at::Tensor& gt_points, const MeshChamferOptions& o);
 
 // A point cloud from a file: a PLY with vertices only (no faces) gives its vertices; a mesh (.obj,
 // or .ply with faces) is sampled with sample_surface(density, seed). -> [N, 3] float32.

@@ -39,7 +39,7 @@ inline double half_solid_angle(const double* q, const double* p) {
 }
 }  // namespace
 
-FastWinding::FastWinding(const TriangleMesh& mesh, double beta, int leaf_size)
+FastWinding::FastWinding(const Mesh& mesh, double beta, int leaf_size)
     : beta_(beta), leaf_size_(std::max(1, leaf_size)) {
   validate_mesh(mesh, "FastWinding");
   const at::Tensor v = mesh.vertices.to(at::kCPU, at::kDouble).contiguous();  // [V, 3]

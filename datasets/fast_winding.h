@@ -25,7 +25,7 @@ class FastWinding {
  public:
   // mesh: validated triangle mesh (any orientation; labels use |w|). beta: opening criterion
   // (larger = more exact, slower); leaf_size: triangles per leaf.
-  explicit FastWinding(const TriangleMesh& mesh, double beta = 2.0, int leaf_size = 8);
+  explicit FastWinding(const Mesh& mesh, double beta = 2.0, int leaf_size = 8);
 
   // points: [N, 3] any float dtype / device -> [N] float32 winding numbers on the points' device
   // (computed on the CPU, at::parallel_for over points, double precision).

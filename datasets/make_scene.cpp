@@ -89,7 +89,7 @@ at::Tensor scene_albedo(const at::Tensor& q_in) {
   return at::stack({r, g, b}, 1).clamp(0.15, 0.85).to(at::kFloat);
 }
 
-RenderedView render_scene_view(const RayCaster& caster, const at::Tensor& vertices, const at::Tensor& faces,
+RenderedView render_scene_view(const RayCaster& caster, const Mesh& mesh,
                                const at::Tensor& K, const at::Tensor& w2c, int width, int height,
                                const at::Tensor& centre, double radius) {
   const at::Tensor Kd = K.to(at::kDouble), P = w2c.to(at::kDouble);
@@ -104,7 +104,7 @@ RenderedView render_scene_view(const RayCaster& caster, const at::Tensor& vertic
   const RayHits hits = caster.intersect(origins, dirs);
   const at::Tensor hit = hits.face >= 0;                                  // [N]
   const at::Tensor face = hits.face.clamp_min(0);
-  const at::Tensor v = vertices.to(at::kCPU, at::kDouble), f = faces.to(at::kCPU, at::kLong);
+  const at::Tensor v = mesh.vertices.to(at::kCPU, at::kDouble), f = mesh.faces.to(at::kCPU, at::kLong);
   const at::Tensor tri = f.index_select(0, face);                          // [N, 3]
   const at::Tensor a = v.index_select(0, tri.select(1, 0)), b = v.index_select(0, tri.select(1, 1)),
                    c = v.index_select(0, tri.select(1, 2));
@@ -124,9 +124,9 @@ RenderedView render_scene_view(const RayCaster& caster, const at::Tensor& vertic
 
 void make_scene(const fs::path& mesh_path, const fs::path& out_dir, const MakeSceneOptions& o) {
   check_options(o);
-  const TriangleMesh mesh = load_mesh(mesh_path.string());  // errors name the file
+  const Mesh mesh = load_mesh(mesh_path.string());  // errors name the file
   const SceneCameras cams = make_scene_cameras(mesh.vertices, o);
-  const RayCaster caster(mesh.vertices, mesh.faces);
+  const RayCaster caster(mesh);
   fs::create_directories(out_dir / "image");
   fs::create_directories(out_dir / "mask");
   at::Tensor scale = at::eye(4, at::kDouble);
@@ -137,7 +137,7 @@ void make_scene(const fs::path& mesh_path, const fs::path& out_dir, const MakeSc
   const at::Tensor scale_inv = at::inverse(scale);
   std::map<std::string, at::Tensor> npz;
   for (int i = 0; i < o.views; ++i) {
-    const RenderedView rv = render_scene_view(caster, mesh.vertices, mesh.faces, cams.K[i], cams.w2c[i], o.width,
+    const RenderedView rv = render_scene_view(caster, mesh, cams.K[i], cams.w2c[i], o.width,
                                               o.height, cams.centre, cams.radius);
     char name[32];
     std::snprintf(name, sizeof name, "%06d.png", i);

@@ -51,8 +51,8 @@ struct RenderedView {
 };
 
 // Renders one view: one ray per pixel centre (u, v) through K^-1 [u, v, 1].
-// vertices: [V, 3]; faces: [F, 3]; K: [3, 3]; w2c: [3, 4]; centre: [3].
-RenderedView render_scene_view(const RayCaster& caster, const at::Tensor& vertices, const at::Tensor& faces,
+// caster: built from mesh; K: [3, 3]; w2c: [3, 4]; centre: [3].
+RenderedView render_scene_view(const RayCaster& caster, const Mesh& mesh,
                                const at::Tensor& K, const at::Tensor& w2c, int width, int height,
                                const at::Tensor& centre, double radius);
 

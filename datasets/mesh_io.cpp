@@ -42,7 +42,7 @@ void check_obj_vertices_finite(const std::string& path) {
 }
 
 #ifdef NORMFIELD_WITH_TINYOBJ
-TriangleMesh read_obj_tinyobj(const std::string& path) {
+Mesh read_obj_tinyobj(const std::string& path) {
   tinyobj::ObjReaderConfig config;
   config.triangulate = true;
   config.vertex_color = false;
@@ -64,7 +64,7 @@ TriangleMesh read_obj_tinyobj(const std::string& path) {
       offset += nfv;
     }
   }
-  TriangleMesh m;
+  Mesh m;
   std::vector<float> v(attrib.vertices.begin(), attrib.vertices.end());
   m.vertices = at::tensor(v, at::kFloat).view({-1, 3});
   m.faces = faces.empty() ? at::empty({0, 3}, at::kLong) : at::tensor(faces, at::kLong).view({-1, 3});
@@ -81,7 +81,7 @@ std::string lower_extension(const std::string& path) {
 
 }  // namespace
 
-void validate_mesh(const TriangleMesh& mesh, const std::string& what) {
+void validate_mesh(const Mesh& mesh, const std::string& what) {
   if (!mesh.vertices.defined() || mesh.vertices.dim() != 2 || mesh.vertices.size(1) != 3)
     throw std::runtime_error(what + ": vertices must be [V, 3]");
   if (!mesh.faces.defined() || mesh.faces.numel() == 0)
@@ -100,12 +100,12 @@ void validate_mesh(const TriangleMesh& mesh, const std::string& what) {
                              " out of range [0, " + std::to_string(V) + ")");
 }
 
-TriangleMesh load_mesh(const std::string& path) {
+Mesh load_mesh(const std::string& path) {
   std::error_code ec;
   if (!std::filesystem::is_regular_file(path, ec))
     throw std::runtime_error(path + ": no such file");
   const std::string ext = lower_extension(path);
-  TriangleMesh m;
+  Mesh m;
   if (ext == ".obj") {
     check_obj_vertices_finite(path);
 #ifdef NORMFIELD_WITH_TINYOBJ
@@ -125,7 +125,7 @@ TriangleMesh load_mesh(const std::string& path) {
   return m;
 }
 
-TriangleMesh normalize_to_cube(const TriangleMesh& mesh, double margin) {
+Mesh normalize_to_cube(const Mesh& mesh, double margin) {
   if (margin < 0.0 || margin >= 1.0)
     throw std::runtime_error("normalize_to_cube: margin must be in [0, 1)");
   const at::Tensor v = mesh.vertices.to(at::kDouble);  // [V, 3]
@@ -133,7 +133,7 @@ TriangleMesh normalize_to_cube(const TriangleMesh& mesh, double margin) {
   const at::Tensor centre = (lo + hi) / 2;
   const double half = ((hi - lo).max() / 2).item<double>();
   const double scale = half > 0 ? (1.0 - margin) / half : 1.0;
-  TriangleMesh out;
+  Mesh out;
   out.vertices = ((v - centre) * scale).to(at::kFloat);
   out.faces = mesh.faces;
   return out;

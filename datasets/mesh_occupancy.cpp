@@ -3,8 +3,8 @@
 //   w(p) = sum_f Omega_f(p) / (4 pi), with the signed solid angle of triangle (a, b, c) seen
 //   from p given by Van Oosterom & Strackee: tan(Omega / 2) = a.(b x c) /
 //   (|a||b||c| + (a.b)|c| + (b.c)|a| + (c.a)|b|),   a, b, c relative to p;
-// - ray parity: hits along 3 fixed rays (Moller-Trumbore, double), majority vote. Open3D's
-//   Embree scene does this when it works; the built-in brute-force loop is the fallback.
+// - ray parity: surface crossings along 3 fixed rays counted by Embree (RayCaster::count_hits,
+//   datasets/ray_caster.h), majority vote.
 #include <ATen/Parallel.h>
 
 #include <algorithm>
@@ -14,6 +14,7 @@
 
 #include "datasets/mesh_io.h"
 #include "datasets/mesh_open3d.h"
+#include "datasets/ray_caster.h"
 
 namespace nf {
 namespace {
@@ -21,54 +22,20 @@ namespace {
 constexpr double kTwoPi = 6.283185307179586476925286766559;
 
 // Ray directions for parity votes: fixed, irrational-looking, so rays rarely graze the edges
-// or vertices of axis-aligned meshes. Shared with the Open3D path (mesh_open3d.cpp).
-constexpr double kRayDirs[3][3] = {{1.0, 0.3137, 0.1729}, {-0.2718, 1.0, 0.4142},
-                                   {0.1618, -0.5772, 1.0}};
+// or vertices of axis-aligned meshes.
+constexpr float kRayDirs[3][3] = {{1.0f, 0.3137f, 0.1729f}, {-0.2718f, 1.0f, 0.4142f},
+                                  {0.1618f, -0.5772f, 1.0f}};
 
-// Built-in ray parity. tri: [F, 9] double, pts: [N, 3] double -> [N] float {0, 1}.
-at::Tensor ray_parity_cpu(const at::Tensor& tri, const at::Tensor& pts) {
-  const int64_t F = tri.size(0), N = pts.size(0);
-  // Per face: a, e1 = b - a, e2 = c - a.
-  std::vector<double> pre(static_cast<size_t>(F) * 9);
-  const double* t = tri.data_ptr<double>();
-  for (int64_t f = 0; f < F; ++f)
-    for (int a = 0; a < 3; ++a) {
-      pre[9 * f + a] = t[9 * f + a];
-      pre[9 * f + 3 + a] = t[9 * f + 3 + a] - t[9 * f + a];
-      pre[9 * f + 6 + a] = t[9 * f + 6 + a] - t[9 * f + a];
-    }
-  at::Tensor out = at::empty({N}, at::kFloat);  // [N]
-  const double* p = pts.data_ptr<double>();
-  float* o = out.data_ptr<float>();
-  at::parallel_for(0, N, 16, [&](int64_t begin, int64_t end) {
-    for (int64_t i = begin; i < end; ++i) {
-      int votes = 0;
-      for (const auto& d : kRayDirs) {
-        int hits = 0;
-        for (int64_t f = 0; f < F; ++f) {
-          const double* q = pre.data() + 9 * f;
-          const double* e1 = q + 3;
-          const double* e2 = q + 6;
-          const double pv[3] = {d[1] * e2[2] - d[2] * e2[1], d[2] * e2[0] - d[0] * e2[2],
-                                d[0] * e2[1] - d[1] * e2[0]};
-          const double det = e1[0] * pv[0] + e1[1] * pv[1] + e1[2] * pv[2];
-          if (std::abs(det) < 1e-300) continue;
-          const double inv = 1.0 / det;
-          const double tv[3] = {p[3 * i] - q[0], p[3 * i + 1] - q[1], p[3 * i + 2] - q[2]};
-          const double u = (tv[0] * pv[0] + tv[1] * pv[1] + tv[2] * pv[2]) * inv;
-          if (u < 0.0 || u > 1.0) continue;
-          const double qv[3] = {tv[1] * e1[2] - tv[2] * e1[1], tv[2] * e1[0] - tv[0] * e1[2],
-                                tv[0] * e1[1] - tv[1] * e1[0]};
-          const double v = (d[0] * qv[0] + d[1] * qv[1] + d[2] * qv[2]) * inv;
-          if (v < 0.0 || u + v > 1.0) continue;
-          if ((e2[0] * qv[0] + e2[1] * qv[1] + e2[2] * qv[2]) * inv > 0.0) ++hits;
-        }
-        votes += hits & 1;
-      }
-      o[i] = votes >= 2 ? 1.0f : 0.0f;
-    }
-  });
-  return out;
+// Ray parity through Embree: points [N, 3] float32 CPU -> [N] float {0, 1}, 1 where at least 2
+// of the 3 rays cross the surface an odd number of times.
+at::Tensor ray_parity(const Mesh& mesh, const at::Tensor& points) {
+  const RayCaster caster(mesh);
+  at::Tensor votes = at::zeros({points.size(0)}, at::kLong);  // [N]
+  for (const auto& d : kRayDirs) {
+    const at::Tensor dirs = at::tensor({d[0], d[1], d[2]}, at::kFloat).expand({points.size(0), 3});  // [N, 3]
+    votes += caster.count_hits(points, dirs).remainder(2);
+  }
+  return votes.ge(2).to(at::kFloat);
 }
 
 // CPU: parallel over points, double accumulation. tri: [F, 9] double, pts: [N, 3] double.
@@ -122,7 +89,7 @@ at::Tensor winding_tensor(const at::Tensor& tri, const at::Tensor& pts) {
 
 }  // namespace
 
-at::Tensor winding_numbers(const TriangleMesh& mesh, const at::Tensor& points) {
+at::Tensor winding_numbers(const Mesh& mesh, const at::Tensor& points) {
   if (!points.defined() || points.dim() != 2 || points.size(1) != 3)
     throw std::runtime_error("winding_numbers: points must be [N, 3]");
   const at::Tensor f = mesh.faces.to(at::kLong).reshape(-1);
@@ -136,9 +103,9 @@ at::Tensor winding_numbers(const TriangleMesh& mesh, const at::Tensor& points) {
 
 bool built_with_open3d() { return detail::open3d_available(); }
 
-bool have_raycast_occupancy() { return detail::open3d_raycast_works(); }
+bool have_raycast_occupancy() { return RayCaster::available(); }
 
-at::Tensor occupancy_labels(const TriangleMesh& mesh, const at::Tensor& points,
+at::Tensor occupancy_labels(const Mesh& mesh, const at::Tensor& points,
                             OccupancyMethod method) {
   if (!points.defined() || points.dim() != 2 || points.size(1) != 3)
     throw std::runtime_error("occupancy_labels: points must be [N, 3]");
@@ -146,16 +113,7 @@ at::Tensor occupancy_labels(const TriangleMesh& mesh, const at::Tensor& points,
   if (method == OccupancyMethod::Auto)
     method = have_raycast_occupancy() ? OccupancyMethod::Raycast : OccupancyMethod::WindingNumber;
   const at::Tensor p = points.detach().to(at::kFloat);  // [N, 3]
-  if (method == OccupancyMethod::Raycast) {
-    const at::Tensor pc = p.cpu().contiguous();
-    if (have_raycast_occupancy())
-      return detail::raycast_occupancy(mesh, pc, kRayDirs).to(points.device());
-    const at::Tensor tri = mesh.vertices.to(at::kDouble)
-                               .index_select(0, mesh.faces.to(at::kLong).reshape(-1))
-                               .reshape({-1, 9})
-                               .contiguous();
-    return ray_parity_cpu(tri, pc.to(at::kDouble)).to(points.device());
-  }
+  if (method == OccupancyMethod::Raycast) return ray_parity(mesh, p.cpu().contiguous()).to(points.device());
   // Winding numbers only where a point can be inside: within the (slightly padded) bbox.
   const at::Tensor v = mesh.vertices.to(p.device(), at::kFloat);
   const at::Tensor lo = std::get<0>(v.min(0)), hi = std::get<0>(v.max(0));

@@ -28,7 +28,7 @@ at::Tensor up_vector(const std::string& up) {
 FramingSphere framing_sphere(const at::Tensor& vertices) {
   if (!vertices.defined() || vertices.dim() != 2 || vertices.size(0) == 0 || vertices.size(1) != 3)
     throw std::runtime_error("mesh picture: the mesh has no vertices");
-  const at::Tensor v = vertices.to(at::kCPU, at::kDouble);
+  const at::Tensor v = mesh.vertices.to(at::kCPU, at::kDouble);
   FramingSphere s;
   s.centre = (std::get<0>(v.min(0)) + std::get<0>(v.max(0))) * 0.5;
   s.radius = (v - s.centre).norm(2, 1).max().item<double>();
@@ -71,8 +71,8 @@ std::pair<at::Tensor, at::Tensor> mesh_picture_cameras(const FramingSphere& sphe
   return {K, at::stack(w2c, 0)};
 }
 
-at::Tensor render_mesh_view(const RayCaster& caster, const at::Tensor& vertices, const at::Tensor& faces,
-                            const at::Tensor& K, const at::Tensor& w2c, int width, int height) {
+at::Tensor render_mesh_view(const RayCaster& caster, const Mesh& mesh, const at::Tensor& K, const at::Tensor& w2c,
+                            int width, int height) {
   const at::Tensor P = w2c.to(at::kDouble);
   const at::Tensor R = P.slice(1, 0, 3), t = P.select(1, 3);
   const at::Tensor cam = -at::matmul(R.t(), t);
@@ -83,8 +83,8 @@ at::Tensor render_mesh_view(const RayCaster& caster, const at::Tensor& vertices,
   const at::Tensor origins = cam.view({1, 3}).expand_as(dirs).contiguous();
   const RayHits hits = caster.intersect(origins.to(at::kFloat), dirs.to(at::kFloat));
   const at::Tensor hit = hits.face >= 0;
-  const at::Tensor f = faces.to(at::kCPU, at::kLong).index_select(0, hits.face.clamp_min(0));
-  const at::Tensor v = vertices.to(at::kCPU, at::kDouble);
+  const at::Tensor f = mesh.faces.to(at::kCPU, at::kLong).index_select(0, hits.face.clamp_min(0));
+  const at::Tensor v = mesh.vertices.to(at::kCPU, at::kDouble);
   const at::Tensor p0 = v.index_select(0, f.select(1, 0)), p1 = v.index_select(0, f.select(1, 1)),
                    p2 = v.index_select(0, f.select(1, 2));
   const at::Tensor n = normalize_rows(at::cross(p1 - p0, p2 - p0, 1));
@@ -94,8 +94,7 @@ at::Tensor render_mesh_view(const RayCaster& caster, const at::Tensor& vertices,
   return rgb.to(at::kFloat).view({height, width, 3}).contiguous();
 }
 
-at::Tensor mesh_picture(const std::vector<std::pair<at::Tensor, at::Tensor>>& meshes, const FramingSphere& sphere,
-                        const MeshPictureOptions& o) {
+at::Tensor mesh_picture(const std::vector<Mesh>& meshes, const FramingSphere& sphere, const MeshPictureOptions& o) {
   if (meshes.empty()) throw std::runtime_error("mesh picture: no meshes");
   if (o.gap < 0 || o.gap > 64) throw std::runtime_error("mesh picture: gap must be in [0, 64]");
   const auto cams = mesh_picture_cameras(sphere, o);
@@ -103,10 +102,9 @@ at::Tensor mesh_picture(const std::vector<std::pair<at::Tensor, at::Tensor>>& me
   const int64_t H = rows * o.height + (rows - 1) * o.gap, W = int64_t(o.views) * o.width + (o.views - 1) * o.gap;
   at::Tensor out = at::ones({H, W, 3}, at::kFloat);
   for (int64_t r = 0; r < rows; ++r) {
-    const RayCaster caster(meshes[r].first, meshes[r].second);
+    const RayCaster caster(meshes[r]);
     for (int i = 0; i < o.views; ++i) {
-      const at::Tensor img = render_mesh_view(caster, meshes[r].first, meshes[r].second, cams.first, cams.second[i],
-                                              o.width, o.height);
+      const at::Tensor img = render_mesh_view(caster, meshes[r], cams.first, cams.second[i], o.width, o.height);
       out.slice(0, r * (o.height + o.gap), r * (o.height + o.gap) + o.height)
           .slice(1, int64_t(i) * (o.width + o.gap), int64_t(i) * (o.width + o.gap) + o.width)
           .copy_(img);

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "datasets/ray_caster.h"
+#include "fields/mesh.h"
 
 namespace nf {
 
@@ -31,16 +32,15 @@ struct FramingSphere {
 // The bounding sphere about the bounding-box centre of vertices [V, 3]. Throws for an empty mesh.
 FramingSphere framing_sphere(const at::Tensor& vertices);
 
-// One view: shade = 0.15 + 0.85 |n . d| (n the hit face's normal, d the ray), light grey on a white
-// background. vertices [V, 3], faces [F, 3]; K [3, 3]; w2c [3, 4] (OpenCV axes). -> [H, W, 3] float32.
-at::Tensor render_mesh_view(const RayCaster& caster, const at::Tensor& vertices, const at::Tensor& faces,
-                            const at::Tensor& K, const at::Tensor& w2c, int width, int height);
+// One view of `mesh` (the caster built on it): shade = 0.15 + 0.85 |n . d| (n the hit face's normal,
+// d the ray), light grey on a white background. K [3, 3]; w2c [3, 4] (OpenCV axes). -> [H, W, 3] float32.
+at::Tensor render_mesh_view(const RayCaster& caster, const Mesh& mesh, const at::Tensor& K, const at::Tensor& w2c,
+                            int width, int height);
 
 // The cameras of a picture: K [3, 3] float64 and w2c [views, 3, 4] float64. Throws one line for bad options.
 std::pair<at::Tensor, at::Tensor> mesh_picture_cameras(const FramingSphere& sphere, const MeshPictureOptions& o);
 
-// Rows = meshes (vertices [V_i, 3], faces [F_i, 3]), columns = views. -> [rows*H + gaps, views*W + gaps, 3].
-at::Tensor mesh_picture(const std::vector<std::pair<at::Tensor, at::Tensor>>& meshes, const FramingSphere& sphere,
-                        const MeshPictureOptions& o);
+// Rows = meshes, columns = views. -> [rows*H + gaps, views*W + gaps, 3].
+at::Tensor mesh_picture(const std::vector<Mesh>& meshes, const FramingSphere& sphere, const MeshPictureOptions& o);
 
 }  // namespace nf

@@ -23,8 +23,8 @@ std::string read_file(const std::string& path) {
   return ss.str();
 }
 
-TriangleMesh to_mesh(const std::vector<float>& v, const std::vector<int64_t>& f) {
-  TriangleMesh m;
+Mesh to_mesh(const std::vector<float>& v, const std::vector<int64_t>& f) {
+  Mesh m;
   m.vertices = at::tensor(v, at::kFloat).view({-1, 3});
   m.faces = f.empty() ? at::empty({0, 3}, at::kLong) : at::tensor(f, at::kLong).view({-1, 3});
   return m;
@@ -119,7 +119,7 @@ class PlyBody {
 
 }  // namespace
 
-TriangleMesh read_obj_builtin(const std::string& path) {
+Mesh read_obj_builtin(const std::string& path) {
   const std::string text = read_file(path);
   std::vector<float> v;
   std::vector<int64_t> faces, poly;
@@ -161,7 +161,7 @@ TriangleMesh read_obj_builtin(const std::string& path) {
   return to_mesh(v, faces);
 }
 
-TriangleMesh read_ply_builtin(const std::string& path) {
+Mesh read_ply_builtin(const std::string& path) {
   const std::string data = read_file(path);
   size_t pos = 0;
   auto next_line = [&]() {

@@ -1,24 +1,14 @@
 #pragma once
-// Triangle meshes produced by marching cubes: export (PLY, OBJ) and small topology utilities.
-//
-// Orientation convention used throughout normfield: faces are counter-clockwise seen from
-// outside, so the geometric normal (b - a) x (c - a) points out of the enclosed volume.
+// Writing meshes (PLY, OBJ) and small topology utilities for nf::Mesh (fields/mesh.h: the one
+// mesh type, its orientation convention and why it lives in fields/).
 #include <ATen/ATen.h>
 
 #include <cstdint>
 #include <string>
 
+#include "fields/mesh.h"
+
 namespace nf {
-
-struct Mesh {
-  at::Tensor vertices;  // [V, 3] float
-  at::Tensor faces;     // [F, 3] int64, indices into vertices
-  at::Tensor normals;   // [V, 3] float unit vectors, or undefined
-  at::Tensor colors;    // [V, 3] float in [0, 1], or undefined
-
-  int64_t num_vertices() const { return vertices.defined() ? vertices.size(0) : 0; }
-  int64_t num_faces() const { return faces.defined() ? faces.size(0) : 0; }
-};
 
 // Binary little-endian PLY: x y z [nx ny nz] [red green blue (uchar)], faces as
 // `list uchar int vertex_indices`. Writes `path.tmp` and renames it over `path` (atomic);

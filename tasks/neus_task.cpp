@@ -144,7 +144,7 @@ nlohmann::json mesh_chamfer(const Mesh& mesh, const std::string& gt, int64_t n_p
   const double area = 0.5 * at::cross(b - a, c - a, 1).norm(2, {1}).sum().item<double>();
   if (!(area > 0)) throw std::runtime_error("chamfer: the predicted mesh has zero area");
   const double density = static_cast<double>(n_points) / area;
-  auto pred = sample_surface(mesh.vertices.to(at::kCPU), f, density, 0);
+  auto pred = sample_surface(mesh, density, 0);
   auto ref = load_points(gt, density, 1);
   const double diag = (std::get<0>(ref.max(0)) - std::get<0>(ref.min(0))).to(at::kDouble).norm().item<double>();
   const double cap = max_dist > 0 ? max_dist : 0.05 * diag;

@@ -121,7 +121,7 @@ nlohmann::json OccupancyTaskOptions::to_json() const {
           {"gt_check", gt_check}};
 }
 
-OccupancyTask::OccupancyTask(const TriangleMesh& mesh, OccupancyTaskOptions options, std::string source,
+OccupancyTask::OccupancyTask(const Mesh& mesh, OccupancyTaskOptions options, std::string source,
                              c10::Device device)
     : options_(std::move(options)), source_(std::move(source)), device_(device) {
   const std::string what = source_.empty() ? "occupancy task" : source_;
@@ -145,10 +145,9 @@ OccupancyTask::OccupancyTask(const TriangleMesh& mesh, OccupancyTaskOptions opti
       if (!(ext[a].item<double>() > 1e-9))
         throw std::runtime_error(what + ": mesh is flat (zero extent along " + std::string(1, char('x' + a)) +
                                  "): it encloses no volume, occupancy needs a closed surface");
-    Mesh m{mesh_.vertices, mesh_.faces, {}, {}};
-    if (!(surface_area(m) > 0))
+    if (!(surface_area(mesh_) > 0))
       throw std::runtime_error(what + ": every face has zero area (degenerate mesh): occupancy needs a closed surface");
-    const int64_t open = count_boundary_edges(m);
+    const int64_t open = count_boundary_edges(mesh_);
     if (open > 0)
       std::cerr << "warning: " << what << ": open surface (" << open
                 << " boundary edges, test: every edge shared by two faces): inside/outside labels and IoU may be "
@@ -343,7 +342,7 @@ nlohmann::json OccupancyTask::outputs_summary() const {
             {"boundary_edges", count_boundary_edges(last_mesh_)}}}};
 }
 
-ShapeFitResult fit_shape(const TriangleMesh& mesh, const nlohmann::json& field_config, const TrainOptions& opts,
+ShapeFitResult fit_shape(const Mesh& mesh, const nlohmann::json& field_config, const TrainOptions& opts,
                          const OccupancyTaskOptions& task_opts, const c10::Device& device,
                          const std::string& source) {
   OccupancyTask task(mesh, task_opts, source, device);

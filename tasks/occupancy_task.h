@@ -47,7 +47,7 @@ struct OccupancyTaskOptions {
 class OccupancyTask : public Task {
  public:
   // mesh: as loaded (normalised here); source: file name for messages and the config.
-  OccupancyTask(const TriangleMesh& mesh, OccupancyTaskOptions options, std::string source = "",
+  OccupancyTask(const Mesh& mesh, OccupancyTaskOptions options, std::string source = "",
                 c10::Device device = c10::kCPU);
   std::string name() const override { return "occupancy"; }
   StepResult step(FieldImpl& field, int64_t step) override;
@@ -79,7 +79,7 @@ class OccupancyTask : public Task {
   // node layer counts as outside, so the mesh is always closed.
   Mesh mesh_from_grid(const at::Tensor& logits) const;
 
-  const TriangleMesh& mesh() const { return mesh_; }  // normalised
+  const Mesh& mesh() const { return mesh_; }  // normalised
   const at::Tensor& points() const { return points_; }  // [N, 3] on the device
   const at::Tensor& labels() const { return labels_; }  // [N] float {0, 1} on the device
   const OccupancyTaskOptions& options() const { return options_; }
@@ -90,7 +90,7 @@ class OccupancyTask : public Task {
   at::Tensor sample_indices(uint64_t stream) const;  // [batch] long on the device
   at::Tensor grid_cache(FieldImpl& field);            // the predicted grid, reused until a step
 
-  TriangleMesh mesh_;
+  Mesh mesh_;
   OccupancyTaskOptions options_;
   std::string source_;
   c10::Device device_;
@@ -116,7 +116,7 @@ struct ShapeFitResult {
 
 // Trains, evaluates, and (when opts.out_dir is set) writes checkpoint.pt (with the calibrated
 // frozen statistics), mesh.ply, mesh.obj, slices.png and results.json.
-ShapeFitResult fit_shape(const TriangleMesh& mesh, const nlohmann::json& field_config, const TrainOptions& opts,
+ShapeFitResult fit_shape(const Mesh& mesh, const nlohmann::json& field_config, const TrainOptions& opts,
                          const OccupancyTaskOptions& task_opts, const c10::Device& device,
                          const std::string& source);
 

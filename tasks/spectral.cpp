@@ -1,16 +1,13 @@
 #include "tasks/spectral.h"
 
-#include <torch/optim/adam.h>
-
+#include <algorithm>
 #include <chrono>
 #include <cmath>
-#include <cstdio>
-#include <random>
 #include <stdexcept>
 
 #include "fields/registry.h"
-#include "fields/spectrum.h"
 #include "tasks/task_registry.h"
+#include "tasks/trainer.h"
 
 namespace nf {
 namespace {
@@ -28,94 +25,36 @@ Field build(const std::string& method, const SpectralTarget& t, int64_t layers, 
   return f;
 }
 
-at::Tensor to_spatial(const at::Tensor& v, const std::vector<int64_t>& shape) {  // [N, C] -> [N] / [H, W, C]
-  if (shape.size() == 1) return v.size(1) == 1 ? v.reshape({shape[0]}) : v;
-  return v.reshape({shape[0], shape[1], v.size(1)});
-}
-
-std::vector<double> band_errors(FieldImpl& f, const SpectralTarget& t) {
-  at::NoGradGuard ng;
-  auto pred = f.forward(t.coords);
-  auto e = t.frequency_indices.empty()
-               ? relative_band_error(to_spatial(pred, t.shape), to_spatial(t.values, t.shape), t.n_bins, t.max_freq)
-               : relative_error_at_frequencies(to_spatial(pred, t.shape), to_spatial(t.values, t.shape),
-                                               t.frequency_indices);
-  auto c = e.contiguous();
-  return std::vector<double>(c.data_ptr<double>(), c.data_ptr<double>() + c.numel());
-}
-
-}  // namespace
-
-SpectralTarget sine_sum_target(int64_t n, int64_t components, int64_t base_cycles, uint64_t seed) {
-  if (n < 8 || components < 1 || base_cycles < 1 || 2 * (components + 0.5) * base_cycles > n)
-    throw std::runtime_error("tasks/spectral.cpp: sine_sum_target: need n >= 8 and the highest frequency below Nyquist");
-  SpectralTarget t;
-  t.name = "sine-sum";
-  auto x = -1.0 + 2.0 * at::arange(n, at::kDouble) / static_cast<double>(n);
-  std::mt19937_64 rng(seed);
-  std::uniform_real_distribution<double> phase(0, 2 * M_PI);
-  auto y = at::zeros({n}, at::kDouble);
-  for (int64_t i = 1; i <= components; ++i) {
-    const int64_t c = i * base_cycles;
-    y += at::sin(M_PI * static_cast<double>(c) * x + phase(rng));
-    t.band_labels.push_back(static_cast<double>(c));
-    t.frequency_indices.push_back(c);
+// The training signal of a spectral fit: MSE on the whole target every step (no randomness).
+class FullBatchFit : public Task {
+ public:
+  explicit FullBatchFit(const SpectralTarget& target) : target_(target) {}
+  std::string name() const override { return "spectral-fit"; }
+  StepResult step(FieldImpl& field, int64_t) override {
+    return {(field.forward(target_.coords) - target_.values).pow(2).mean(), {}};
   }
-  y /= static_cast<double>(components);
-  t.coords = x.to(at::kFloat).view({n, 1});
-  t.values = y.to(at::kFloat).view({n, 1});
-  t.shape = {n};
-  t.n_bins = components;
-  // (band alternative: component i sits at r = 2 c_i / n in Nyquist units, one per band up to this)
-  t.max_freq = 2.0 * (components + 0.5) * base_cycles / n;
-  t.band_unit = "cycles over [-1, 1]";
+  nlohmann::json evaluate(FieldImpl&) override { return nlohmann::json::object(); }
+  nlohmann::json config() const override { return {{"target", target_.name}}; }
+
+ private:
+  const SpectralTarget& target_;
+};
+
+// Adam at a constant lr, nothing written. No explosion check (explode_factor 0): a run whose loss
+// grows but stays finite continues, as the analyses always did; a non-finite loss still stops it.
+TrainOptions spectral_train_options(int64_t iters, double lr, bool progress, const std::string& label) {
+  TrainOptions t;
+  t.iters = iters;
+  t.lr.lr = lr;
+  t.explode_factor = 0;
+  t.checkpoint_minutes = 0;
+  t.log_every = std::max<int64_t>(iters / 10, 1);
+  t.progress = progress;
+  t.label = label;
   return t;
 }
 
-namespace {
-at::Tensor grid_coords(int64_t H, int64_t W) {  // reference convention: both axes / (H - 1)
-  auto r = at::arange(H, at::kFloat) / static_cast<float>(H - 1) * 2 - 1;
-  auto c = at::arange(W, at::kFloat) / static_cast<float>(H - 1) * 2 - 1;
-  auto g = at::meshgrid({r, c}, "ij");
-  return at::stack({g[1].reshape({-1}), g[0].reshape({-1})}, 1);  // (x = column, y = row)
-}
-void radial_labels(SpectralTarget& t) {
-  const double mf = t.max_freq > 0 ? t.max_freq : std::sqrt(2.0);
-  t.band_labels.clear();
-  for (int64_t b = 0; b < t.n_bins; ++b) t.band_labels.push_back((b + 0.5) * mf / t.n_bins);
-  t.band_unit = "radial frequency (fraction of Nyquist)";
-}
 }  // namespace
-
-SpectralTarget zone_plate_target(int64_t size, int64_t n_bins) {
-  SpectralTarget t;
-  t.name = "zone-plate";
-  auto xy = grid_coords(size, size);
-  auto r2 = xy.pow(2).sum(1, true);
-  // phase pi/4 * size * r^2: size * r / 4 cycles per unit, one unit = (size - 1) / 2 pixels, so about
-  // r / 2 cycles per pixel: Nyquist at r = 1 (the corners, r up to sqrt 2, alias).
-  t.values = 0.5 + 0.5 * at::cos(M_PI / 4 * size * r2);
-  t.coords = xy;
-  t.shape = {size, size};
-  t.n_bins = n_bins;
-  t.max_freq = 0;
-  radial_labels(t);
-  return t;
-}
-
-SpectralTarget image_target(const at::Tensor& hwc, const std::string& name, int64_t n_bins) {
-  if (hwc.dim() != 3) throw std::runtime_error(name + ": image must be [H, W, C]");
-  SpectralTarget t;
-  t.name = name;
-  const int64_t H = hwc.size(0), W = hwc.size(1), C = hwc.size(2);
-  t.coords = grid_coords(H, W);
-  t.values = hwc.to(at::kFloat).reshape({H * W, C}).contiguous();
-  t.shape = {H, W};
-  t.n_bins = n_bins;
-  t.max_freq = 0;
-  radial_labels(t);
-  return t;
-}
 
 double default_lr(const std::string& method) { return paper_default_lr(method); }
 
@@ -149,36 +88,26 @@ SpectrumFitResult fit_spectrum(const std::string& method, const SpectralTarget& 
   r.method = method;
   auto field = build(method, target, o.layers, o.width, o.seed, &r.field_config);
   r.lr = o.lr > 0 ? o.lr : default_lr(method);
-  torch::optim::Adam opt(field->parameters(), torch::optim::AdamOptions(r.lr));
+  FullBatchFit task(target);
+  Trainer trainer(field, task, spectral_train_options(o.iters, r.lr, o.progress, method));
   const auto t0 = std::chrono::steady_clock::now();
   auto record = [&](int64_t step, double loss) {
     r.iterations.push_back(step);
     r.loss.push_back(loss);
-    r.band_error.push_back(band_errors(*field, target));
+    r.band_error.push_back(target_band_errors(*field, target));
   };
   {
     at::NoGradGuard ng;
     record(0, (field->forward(target.coords) - target.values).pow(2).mean().item<double>());
   }
-  int64_t next_print = std::max<int64_t>(o.iters / 10, 1);
-  for (int64_t s = 1; s <= o.iters; ++s) {
-    opt.zero_grad();
-    auto loss = (field->forward(target.coords) - target.values).pow(2).mean();
-    loss.backward();
-    opt.step();
-    if (s % o.every == 0 || s == o.iters) {
-      const double l = loss.item<double>();
-      if (!std::isfinite(l))
-        throw std::runtime_error("spectrum: " + method + " diverged at step " + std::to_string(s) + " (lr " +
-                                 std::to_string(r.lr) + ")");
-      record(s, l);
-      if (o.progress && (s >= next_print || s == o.iters)) {
-        next_print += std::max<int64_t>(o.iters / 10, 1);
-        std::printf("  %-8s step %6lld  loss %.3e  %.1f s\n", method.c_str(), static_cast<long long>(s), l,
-                    seconds_since(t0));
-        std::fflush(stdout);
-      }
-    }
+  // After optimizer step s: the loss of step s and the band error of the updated weights.
+  trainer.on_step = [&](const LogRecord& rec) {
+    if (rec.step % o.every == 0 || rec.step == o.iters) record(rec.step, rec.loss);
+  };
+  try {
+    trainer.run();
+  } catch (const TrainingDiverged& e) {
+    throw std::runtime_error("spectrum: " + method + ": " + e.what());
   }
   r.seconds = seconds_since(t0);
   return r;
@@ -191,14 +120,11 @@ NtkRunResult run_ntk(const std::string& method, const SpectralTarget& target, co
   auto field = build(method, target, o.layers, o.width, o.seed, &r.field_config);
   r.params = field->num_parameters();
   if (o.train_steps > 0) {
-    torch::optim::Adam opt(field->parameters(), torch::optim::AdamOptions(o.lr > 0 ? o.lr : default_lr(method)));
-    for (int64_t s = 0; s < o.train_steps; ++s) {
-      opt.zero_grad();
-      auto loss = (field->forward(target.coords) - target.values).pow(2).mean();
-      loss.backward();
-      opt.step();
-      r.final_loss = loss.item<double>();
-    }
+    FullBatchFit task(target);
+    Trainer trainer(field, task,
+                    spectral_train_options(o.train_steps, o.lr > 0 ? o.lr : default_lr(method), false, method));
+    trainer.run();
+    r.final_loss = trainer.last_loss();
   }
   const auto t0 = std::chrono::steady_clock::now();
   r.stats = ntk_statistics(empirical_ntk(*field, target.coords, o.double_precision));

@@ -1,45 +1,18 @@
 #pragma once
 // Spectral analysis runs behind `normfield ntk` and `normfield spectrum` (paper Figs. 1 and 3):
-// test signals, a plain full-batch fitting loop, NTK statistics per method and the relative error per
-// frequency band over training.
+// full-batch fits of a test signal (analysis/spectral_targets.h) through the shared Trainer, NTK
+// statistics per method (analysis/ntk.h) and the relative error per frequency band over training.
 #include <ATen/ATen.h>
 #include <nlohmann/json.hpp>
 
 #include <string>
 #include <vector>
 
+#include "analysis/ntk.h"
+#include "analysis/spectral_targets.h"
 #include "fields/field.h"
-#include "fields/ntk.h"
 
 namespace nf {
-
-// A target sampled on a grid: coordinates [N, d] and values [N, C]; `shape` is the spatial layout
-// of the N samples ({N} in 1-D, {H, W} in 2-D) used for the FFT.
-struct SpectralTarget {
-  std::string name;
-  at::Tensor coords;               // [N, d] in [-1, 1]
-  at::Tensor values;               // [N, C]
-  std::vector<int64_t> shape;      // {N} or {H, W}
-  int64_t n_bins = 10;             // bands for relative_band_error
-  double max_freq = 0;             // band range (fraction of Nyquist), see fields/spectrum.h
-  std::vector<double> band_labels; // [n_bins] y coordinate of each band in plots
-  std::string band_unit;           // what band_labels mean
-  // 1-D sums of sines: when set, the error is measured at these FFT indices only (one per band,
-  // relative_error_at_frequencies) instead of summed over bands.
-  std::vector<int64_t> frequency_indices;
-};
-
-// 1-D: n points x_j = -1 + 2j/n and the sum of `components` unit sines sin(pi c_i x + phi_i),
-// c_i = i * base_cycles cycles over [-1, 1) (i = 1..components; phases from `seed`), scaled by
-// 1/components. The error is measured at the FFT indices c_i (frequency_indices); labels are c_i.
-SpectralTarget sine_sum_target(int64_t n, int64_t components, int64_t base_cycles, uint64_t seed);
-// 2-D zone plate [size, size] in [0, 1]: 0.5 + 0.5 cos(pi/4 * size * r^2), r = distance from the
-// centre in [-1, 1] units; the local frequency rises linearly, about r/2 cycles per pixel (Nyquist
-// at the edge midpoints; the corners alias).
-SpectralTarget zone_plate_target(int64_t size, int64_t n_bins);
-// 2-D image [H, W, C] in [0, 1]; coordinates: both axes divided by (H - 1), mapped to [-1, ...]
-// (the reference convention). Bands over [0, sqrt 2] Nyquist.
-SpectralTarget image_target(const at::Tensor& hwc, const std::string& name, int64_t n_bins);
 
 // Learning rate used when none is given: the paper's 1e-2 with a norm layer, 2e-4 without.
 double default_lr(const std::string& method);
@@ -67,8 +40,8 @@ struct SpectrumFitResult {
   nlohmann::json to_json(double threshold = 0.2) const;
 };
 
-// Fits the target with Adam, MSE, full batch (norms in batch mode), recording
-// relative_band_error(prediction, target) every `every` steps.
+// Fits the target with the shared Trainer (Adam, constant lr, MSE, full batch, norms in batch mode),
+// recording target_band_errors every `every` steps (and at 0 and iters).
 SpectrumFitResult fit_spectrum(const std::string& method, const SpectralTarget& target,
                                const SpectrumFitOptions& options);
 

@@ -7,15 +7,14 @@
 #include <fstream>
 
 #include "datasets/chamfer.h"
+#include "fields/mesh.h"
 #include "support/test_data.h"
 
 namespace {
 
 constexpr double kPi = 3.14159265358979323846;
 
-struct Tri {
-  at::Tensor v, f;  // [V, 3] float32, [F, 3] int64
-};
+using Tri = nf::Mesh;  // vertices [V, 3] float32, faces [F, 3] int64
 
 // Unit cube [0, 1]^3 shifted by `shift` along x, 12 outward triangles.
 Tri cube(double shift = 0) {
@@ -59,7 +58,7 @@ at::Tensor grid(int n, double z) {
 
 TEST(Chamfer, SampleSurfaceCountPlacementSeed) {
   const Tri c = cube();
-  const at::Tensor p = nf::sample_surface(c.v, c.f, 1000.0, 7);
+  const at::Tensor p = nf::sample_surface(c, 1000.0, 7);
   ASSERT_EQ(p.sizes(), (std::vector<int64_t>{6000, 3}));  // area 6
   EXPECT_EQ(p.scalar_type(), at::kFloat);
   // Every point on the surface: some coordinate is 0 or 1, all inside [0, 1].
@@ -72,10 +71,10 @@ TEST(Chamfer, SampleSurfaceCountPlacementSeed) {
   EXPECT_NEAR(frac_x0, 1.0 / 6, 0.02);
   // And within a face: the mean is the face centre.
   EXPECT_NEAR(p.select(1, 1).masked_select(p.select(1, 0) < 1e-6).mean().item<float>(), 0.5f, 0.03f);
-  EXPECT_TRUE(at::equal(p, nf::sample_surface(c.v, c.f, 1000.0, 7)));
-  EXPECT_FALSE(at::equal(p, nf::sample_surface(c.v, c.f, 1000.0, 8)));
-  EXPECT_THROW(nf::sample_surface(c.v, c.f, 0.0), std::runtime_error);
-  EXPECT_THROW(nf::sample_surface(c.v, at::zeros({0, 3}, at::kLong), 1.0), std::runtime_error);
+  EXPECT_TRUE(at::equal(p, nf::sample_surface(c, 1000.0, 7)));
+  EXPECT_FALSE(at::equal(p, nf::sample_surface(c, 1000.0, 8)));
+  EXPECT_THROW(nf::sample_surface(c, 0.0), std::runtime_error);
+  EXPECT_THROW(nf::sample_surface(nf::Mesh{c.vertices, at::zeros({0, 3}, at::kLong)}, 1.0), std::runtime_error);
 }
 
 TEST(Chamfer, RadiusDownsampleGreedy) {
@@ -88,7 +87,7 @@ TEST(Chamfer, RadiusDownsampleGreedy) {
   // Duplicates collapse; kept points are at least `radius` apart; nothing is farther than radius
   // from a kept point.
   const Tri s = sphere(1.0);
-  const at::Tensor p = nf::sample_surface(s.v, s.f, 2000.0, 1);
+  const at::Tensor p = nf::sample_surface(s, 2000.0, 1);
   const at::Tensor k = nf::radius_downsample(at::cat({p, p}, 0), 0.1);
   EXPECT_LT(k.size(0), p.size(0));
   EXPECT_GT(k.size(0), 100);
@@ -108,22 +107,22 @@ TEST(Chamfer, ParallelSquaresGiveTheirDistance) {
   const at::Tensor sq_v = at::tensor({0.f, 0.f, 0.f, 1.f, 0.f, 0.f, 0.f, 1.f, 0.f, 1.f, 1.f, 0.f}).view({4, 3});
   const at::Tensor sq_f = at::tensor({0, 1, 2, 1, 3, 2}, at::kLong).view({2, 3});
   const at::Tensor shift = at::tensor({0.f, 0.f, float(d)});
-  const nf::ChamferResult s = nf::chamfer(nf::sample_surface(sq_v, sq_f, 3e4, 1),
-                                          nf::sample_surface(sq_v + shift, sq_f, 3e4, 2), 1.0);
+  const nf::ChamferResult s = nf::chamfer(nf::sample_surface(nf::Mesh{sq_v, sq_f}, 3e4, 1),
+                                          nf::sample_surface(nf::Mesh{sq_v + shift, sq_f}, 3e4, 2), 1.0);
   EXPECT_NEAR(s.overall, d, 2e-3);
   EXPECT_GE(s.overall, d - 1e-6);
 }
 
 TEST(Chamfer, SphereAgainstItselfIsZero) {
   const Tri s = sphere(0.8);
-  const at::Tensor a = nf::sample_surface(s.v, s.f, 5e3, 1);
+  const at::Tensor a = nf::sample_surface(s, 5e3, 1);
   EXPECT_EQ(nf::chamfer(a, a, 1.0).overall, 0.0);
-  const nf::ChamferResult r = nf::chamfer(a, nf::sample_surface(s.v, s.f, 5e3, 2), 1.0);
+  const nf::ChamferResult r = nf::chamfer(a, nf::sample_surface(s, 5e3, 2), 1.0);
   EXPECT_LT(r.overall, 0.012);  // sample spacing ~ 1 / sqrt(5e3) = 0.014, mean nearest ~ half that
   EXPECT_GT(r.overall, 0.0);
   // A concentric sphere 0.05 larger: ~0.05 both ways.
   const Tri big = sphere(0.85);
-  const nf::ChamferResult b = nf::chamfer(a, nf::sample_surface(big.v, big.f, 5e3, 3), 1.0);
+  const nf::ChamferResult b = nf::chamfer(a, nf::sample_surface(big, 5e3, 3), 1.0);
   EXPECT_NEAR(b.accuracy, 0.05, 0.005);
   EXPECT_NEAR(b.completeness, 0.05, 0.005);
 }
@@ -137,7 +136,7 @@ TEST(Chamfer, CubeAgainstShiftedCube) {
   const Tri a = cube(), b = cube(s);
   // Sampled at 1.5e4 points per unit area: the coincident parts add ~half the sample spacing
   // (~0.004) on 60 % of the area, hence the tolerance (~10 % of the answer).
-  const nf::ChamferResult r = nf::chamfer(nf::sample_surface(a.v, a.f, 1.5e4, 1), nf::sample_surface(b.v, b.f, 1.5e4, 2), 1.0);
+  const nf::ChamferResult r = nf::chamfer(nf::sample_surface(a, 1.5e4, 1), nf::sample_surface(b, 1.5e4, 2), 1.0);
   std::printf("cube vs shifted cube: accuracy %.5f completeness %.5f (analytic %.5f)\n", r.accuracy, r.completeness, expected);
   EXPECT_NEAR(r.accuracy, expected, 3.5e-3);
   EXPECT_NEAR(r.completeness, expected, 3.5e-3);
@@ -193,12 +192,12 @@ TEST(Chamfer, MeshChamferProtocol) {
   const Tri s = sphere(0.8), big = sphere(0.85);
   nf::MeshChamferOptions o;
   o.radius = 0.02;
-  const at::Tensor gt_big = nf::sample_surface(big.v, big.f, 1e4, 5);
-  const nf::ChamferResult r = nf::mesh_chamfer(s.v, s.f, gt_big, o);
+  const at::Tensor gt_big = nf::sample_surface(big, 1e4, 5);
+  const nf::ChamferResult r = nf::mesh_chamfer(s, gt_big, o);
   EXPECT_NEAR(r.overall, 0.05, 0.006);
-  EXPECT_LT(r.n_pred, nf::sample_surface(s.v, s.f, 4.0 / (0.02 * 0.02)).size(0));  // thinned
-  const nf::ChamferResult self = nf::mesh_chamfer(s.v, s.f, nf::sample_surface(s.v, s.f, 1e4, 6), o);
+  EXPECT_LT(r.n_pred, nf::sample_surface(s, 4.0 / (0.02 * 0.02)).size(0));  // thinned
+  const nf::ChamferResult self = nf::mesh_chamfer(s, nf::sample_surface(s, 1e4, 6), o);
   EXPECT_LT(self.overall, 0.012);
   o.radius = 0;
-  EXPECT_THROW(nf::mesh_chamfer(s.v, s.f, gt_big, o), std::runtime_error);
+  EXPECT_THROW(nf::mesh_chamfer(s, gt_big, o), std::runtime_error);
 }

@@ -22,9 +22,7 @@ constexpr double kPi = 3.14159265358979323846;
 #define NEED_EMBREE() \
   if (!nf::RayCaster::available()) GTEST_SKIP() << "built without Embree"
 
-struct Tri {
-  at::Tensor v, f;
-};
+using Tri = nf::Mesh;
 
 // UV sphere of radius r at c: vertices on the sphere, so the mesh lies inside the ball.
 Tri sphere(double r, int n_lat, int n_lon, double cx = 0, double cy = 0, double cz = 0) {
@@ -46,19 +44,53 @@ Tri sphere(double r, int n_lat, int n_lon, double cx = 0, double cy = 0, double 
 
 void write_obj(const fs::path& p, const Tri& m) {
   std::ofstream o(p);
-  const auto v = m.v.accessor<float, 2>();
-  for (int64_t i = 0; i < m.v.size(0); ++i) o << "v " << v[i][0] << " " << v[i][1] << " " << v[i][2] << "\n";
-  const auto f = m.f.accessor<int64_t, 2>();
-  for (int64_t i = 0; i < m.f.size(0); ++i) o << "f " << f[i][0] + 1 << " " << f[i][1] + 1 << " " << f[i][2] + 1 << "\n";
+  const auto v = m.vertices.accessor<float, 2>();
+  for (int64_t i = 0; i < m.vertices.size(0); ++i) o << "v " << v[i][0] << " " << v[i][1] << " " << v[i][2] << "\n";
+  const auto f = m.faces.accessor<int64_t, 2>();
+  for (int64_t i = 0; i < m.faces.size(0); ++i) o << "f " << f[i][0] + 1 << " " << f[i][1] + 1 << " " << f[i][2] + 1 << "\n";
 }
 
 }  // namespace
+
+TEST(RayCaster, CountsEachSurfaceCrossingOnce) {
+  NEED_EMBREE();
+  // A unit square of two triangles sharing the diagonal (0,0)-(1,1) at z = 0.
+  const at::Tensor v = at::tensor({0.f, 0.f, 0.f, 1.f, 0.f, 0.f, 1.f, 1.f, 0.f, 0.f, 1.f, 0.f}).view({4, 3});
+  const at::Tensor f = at::tensor({0, 1, 2, 0, 2, 3}, at::kLong).view({2, 3});
+  const nf::RayCaster sq(nf::Mesh{v, f});
+  // Through the shared edge, through one triangle, beside the square, away from it, zero direction.
+  const at::Tensor o = at::tensor({0.5f, 0.5f, 1.f, 0.7f, 0.2f, 1.f, 2.f, 2.f, 1.f, 0.5f, 0.5f, 1.f, 0.5f, 0.5f, 1.f})
+                           .view({5, 3});
+  const at::Tensor d = at::tensor({0.f, 0.f, -1.f, 0.f, 0.f, -2.f, 0.f, 0.f, -1.f, 0.f, 0.f, 1.f, 0.f, 0.f, 0.f})
+                           .view({5, 3});
+  const at::Tensor n = sq.count_hits(o, d);
+  ASSERT_EQ(n.sizes(), at::IntArrayRef({5}));
+  EXPECT_EQ(n[0].item<int64_t>(), 1);  // a shared edge is one crossing, not two
+  EXPECT_EQ(n[1].item<int64_t>(), 1);
+  EXPECT_EQ(n[2].item<int64_t>(), 0);
+  EXPECT_EQ(n[3].item<int64_t>(), 0);
+  EXPECT_EQ(n[4].item<int64_t>(), 0);
+  // A closed sphere: lines through it cross twice from outside, once from inside; the same
+  // sphere twice (nested shells) doubles that.
+  const Tri s = sphere(1.0, 32, 64);
+  const nf::RayCaster sc(s);
+  at::manual_seed(3);
+  const at::Tensor dirs = at::randn({300, 3});
+  const at::Tensor unit = dirs / dirs.norm(2, 1, true);
+  EXPECT_TRUE(sc.count_hits(-3 * unit, unit).eq(2).all().item<bool>());
+  EXPECT_TRUE(sc.count_hits(at::zeros({300, 3}), unit).eq(1).all().item<bool>());
+  EXPECT_TRUE(sc.count_hits(3 * unit, unit).eq(0).all().item<bool>());
+  const Tri inner = sphere(0.5, 32, 64);
+  const nf::RayCaster nested(nf::Mesh{at::cat({s.vertices, inner.vertices}),
+                                      at::cat({s.faces, inner.faces + s.vertices.size(0)})});
+  EXPECT_TRUE(nested.count_hits(-3 * unit, unit).eq(4).all().item<bool>());
+}
 
 TEST(RayCaster, HitsATriangleAndASphere) {
   NEED_EMBREE();
   const at::Tensor v = at::tensor({0.f, 0.f, 0.f, 1.f, 0.f, 0.f, 0.f, 1.f, 0.f}).view({3, 3});
   const at::Tensor f = at::tensor({0, 1, 2}, at::kLong).view({1, 3});
-  const nf::RayCaster rc(v, f);
+  const nf::RayCaster rc(nf::Mesh{v, f});
   const at::Tensor o = at::tensor({0.2f, 0.2f, 2.f, 0.8f, 0.8f, 2.f, 0.2f, 0.2f, -3.f, 0.2f, 0.2f, 2.f}).view({4, 3});
   const at::Tensor d = at::tensor({0.f, 0.f, -1.f, 0.f, 0.f, -1.f, 0.f, 0.f, 2.f, 0.f, 0.f, 1.f}).view({4, 3});
   const nf::RayHits h = rc.intersect(o, d);
@@ -71,7 +103,7 @@ TEST(RayCaster, HitsATriangleAndASphere) {
   // A sphere of radius 1: rays from outside towards the centre hit at distance |o| - 1 (up to the
   // tessellation), from the centre outwards at ~1.
   const Tri s = sphere(1.0, 64, 128);
-  const nf::RayCaster sc(s.v, s.f);
+  const nf::RayCaster sc(s);
   const at::Tensor dirs = at::randn({500, 3});
   const at::Tensor unit = dirs / dirs.norm(2, 1, true);
   const nf::RayHits out = sc.intersect(-3 * unit, unit);
@@ -90,12 +122,12 @@ TEST(MakeScene, MaskIsTheSphereSilhouette) {
   o.views = 5;
   o.width = 80;
   o.height = 60;
-  const nf::SceneCameras cams = nf::make_scene_cameras(s.v, o);
-  const nf::RayCaster rc(s.v, s.f);
+  const nf::SceneCameras cams = nf::make_scene_cameras(s.vertices, o);
+  const nf::RayCaster rc(s);
   // The inscribed tessellation lies between radius r cos(pi / n_lon) (at worst) and r.
   const double r_in = r * std::cos(kPi / n_lon) * std::cos(kPi / n_lat);
   for (int i = 0; i < o.views; ++i) {
-    const nf::RenderedView rv = nf::render_scene_view(rc, s.v, s.f, cams.K[i], cams.w2c[i], o.width, o.height,
+    const nf::RenderedView rv = nf::render_scene_view(rc, s, cams.K[i], cams.w2c[i], o.width, o.height,
                                                       cams.centre, cams.radius);
     ASSERT_EQ(rv.mask.sizes(), (std::vector<int64_t>{60, 80}));
     // Analytic: distance from the sphere centre to each pixel-centre ray.
@@ -126,7 +158,7 @@ TEST(MakeScene, CamerasLookAtTheObjectWithOffCentreIntrinsics) {
   const Tri s = sphere(2.0, 8, 16, 5, 5, 5);
   nf::MakeSceneOptions o;
   o.views = 12;
-  const nf::SceneCameras c = nf::make_scene_cameras(s.v, o);
+  const nf::SceneCameras c = nf::make_scene_cameras(s.vertices, o);
   ASSERT_EQ(c.K.sizes(), (std::vector<int64_t>{12, 3, 3}));
   EXPECT_NEAR(c.radius, 2.0, 1e-5);
   EXPECT_NEAR(c.sphere, 2.2, 1e-5);
@@ -144,7 +176,7 @@ TEST(MakeScene, CamerasLookAtTheObjectWithOffCentreIntrinsics) {
   }
   nf::MakeSceneOptions bad;
   bad.views = 0;
-  EXPECT_THROW(nf::make_scene_cameras(s.v, bad), std::runtime_error);
+  EXPECT_THROW(nf::make_scene_cameras(s.vertices, bad), std::runtime_error);
 }
 
 TEST(MakeScene, WrittenSceneLoadsAndReprojects) {
@@ -164,7 +196,7 @@ TEST(MakeScene, WrittenSceneLoadsAndReprojects) {
   EXPECT_TRUE(sc.has_masks);
   // Mesh vertices (world) -> normalised frame -> pixels: inside the image, in the mask (1-pixel slack
   // for vertices on the silhouette), and inside the unit sphere.
-  const at::Tensor Xw = at::cat({s.v.to(at::kDouble), at::ones({s.v.size(0), 1}, at::kDouble)}, 1);
+  const at::Tensor Xw = at::cat({s.vertices.to(at::kDouble), at::ones({s.vertices.size(0), 1}, at::kDouble)}, 1);
   const at::Tensor Xn = at::matmul(Xw, at::inverse(sc.scale_mat).t()).slice(1, 0, 3);
   EXPECT_LT(Xn.norm(2, 1).max().item<double>(), 1.0);
   EXPECT_GT(Xn.norm(2, 1).max().item<double>(), 0.85);

@@ -19,8 +19,8 @@ namespace {
 namespace fs = std::filesystem;
 
 // Axis-aligned cube [lo, hi]^3, 12 triangles, counter-clockwise seen from outside.
-nf::TriangleMesh cube_mesh(float lo = -0.5f, float hi = 0.5f) {
-  nf::TriangleMesh m;
+nf::Mesh cube_mesh(float lo = -0.5f, float hi = 0.5f) {
+  nf::Mesh m;
   std::vector<float> v;
   for (int i = 0; i < 8; ++i)  // vertex i: bit 0 -> x, bit 1 -> y, bit 2 -> z
     for (int a = 0; a < 3; ++a) v.push_back((i >> a) & 1 ? hi : lo);
@@ -46,7 +46,7 @@ std::pair<at::Tensor, at::Tensor> cube_queries() {
   return {p, inside};
 }
 
-// Raycast runs on Open3D when its ray casting works here, else on the built-in caster.
+// Raycast counts crossings with Embree (datasets/ray_caster.h).
 std::vector<nf::OccupancyMethod> methods() {
   return {nf::OccupancyMethod::WindingNumber, nf::OccupancyMethod::Raycast,
           nf::OccupancyMethod::Auto};
@@ -65,15 +65,51 @@ TEST(Occupancy, CubeLabelsForEveryMethod) {
   EXPECT_NEAR(w[1].item<double>(), 0.0, 1e-6);
 }
 
+// A closed torus (major radius R, tube radius r) around the z axis, tilted so that no face is
+// axis-aligned; outward winding. Rays through it cross up to 4 times.
+nf::Mesh torus(double R, double r, int nu, int nv) {
+  std::vector<float> v;
+  std::vector<int64_t> f;
+  const double pi = 3.14159265358979323846, tilt = 0.3;
+  for (int i = 0; i < nu; ++i)
+    for (int j = 0; j < nv; ++j) {
+      const double u = 2 * pi * i / nu, w = 2 * pi * j / nv;
+      const double x = (R + r * std::cos(w)) * std::cos(u), y = (R + r * std::cos(w)) * std::sin(u), z = r * std::sin(w);
+      v.insert(v.end(), {float(x), float(y * std::cos(tilt) - z * std::sin(tilt)), float(y * std::sin(tilt) + z * std::cos(tilt))});
+    }
+  for (int i = 0; i < nu; ++i)
+    for (int j = 0; j < nv; ++j) {
+      const int64_t a = i * nv + j, b = ((i + 1) % nu) * nv + j, c = ((i + 1) % nu) * nv + (j + 1) % nv,
+                    d = i * nv + (j + 1) % nv;
+      f.insert(f.end(), {a, b, c, a, c, d});
+    }
+  return {at::tensor(v).view({-1, 3}), at::tensor(f, at::kLong).view({-1, 3})};
+}
+
+TEST(Occupancy, EmbreeRaycastAgreesWithWindingNumbersOnAClosedMesh) {
+  if (!nf::have_raycast_occupancy()) GTEST_SKIP() << "built without Embree";
+  const nf::Mesh m = torus(0.6, 0.25, 48, 24);
+  at::manual_seed(2);
+  const at::Tensor p = at::rand({4000, 3}) * 2 - 1;  // [N, 3]
+  const at::Tensor w = nf::winding_numbers(m, p);
+  EXPECT_LT((w - w.round()).abs().max().item<double>(), 1e-3);  // closed: 0 or 1 everywhere
+  const at::Tensor wn = nf::occupancy_labels(m, p, nf::OccupancyMethod::WindingNumber);
+  const double inside = wn.mean().item<double>();
+  EXPECT_GT(inside, 0.05);
+  EXPECT_LT(inside, 0.5);
+  EXPECT_TRUE(at::equal(nf::occupancy_labels(m, p, nf::OccupancyMethod::Raycast), wn));
+  EXPECT_TRUE(at::equal(nf::occupancy_labels(m, p, nf::OccupancyMethod::Auto), wn));
+}
+
 TEST(Occupancy, WindingNumbersTolerateHolesAndInvertedWinding) {
   const auto [p, truth] = cube_queries();
-  nf::TriangleMesh holed = cube_mesh();
+  nf::Mesh holed = cube_mesh();
   holed.faces = holed.faces.slice(0, 2);  // the z = lo side is open
   // Points well inside (not next to the hole) keep their label.
   const at::Tensor far_from_hole = p.select(1, 2) > -0.3;
   const at::Tensor occ = nf::occupancy_labels(holed, p, nf::OccupancyMethod::WindingNumber);
   EXPECT_TRUE(at::equal(occ.index({far_from_hole}), truth.index({far_from_hole})));
-  nf::TriangleMesh inverted = cube_mesh();
+  nf::Mesh inverted = cube_mesh();
   inverted.faces = inverted.faces.flip({1});
   EXPECT_TRUE(at::equal(nf::occupancy_labels(inverted, p, nf::OccupancyMethod::WindingNumber), truth));
 }
@@ -90,9 +126,9 @@ TEST(Occupancy, CudaWindingNumbersEqualCpu) {
 }
 
 TEST(MeshIo, NormalizeToCubeKeepsAspectAndCentres) {
-  nf::TriangleMesh m = cube_mesh();
+  nf::Mesh m = cube_mesh();
   m.vertices = m.vertices * at::tensor({4.f, 1.f, 2.f}) + at::tensor({4.f, 0.5f, 0.f});
-  const nf::TriangleMesh n = nf::normalize_to_cube(m, 0.1);
+  const nf::Mesh n = nf::normalize_to_cube(m, 0.1);
   const at::Tensor lo = std::get<0>(n.vertices.min(0)), hi = std::get<0>(n.vertices.max(0));
   EXPECT_TRUE(at::allclose(lo, at::tensor({-0.9f, -0.225f, -0.45f}), 1e-5, 1e-6)) << lo;
   EXPECT_TRUE(at::allclose(hi, at::tensor({0.9f, 0.225f, 0.45f}), 1e-5, 1e-6)) << hi;
@@ -123,7 +159,7 @@ void write_binary_ply(const fs::path& p, const at::Tensor& v, const at::Tensor& 
 
 TEST(MeshIo, ReadsObjAndPlyWithLibraryAndBuiltinReaders) {
   const fs::path dir = nf_test::scratch("datasets_mesh_io");
-  const nf::TriangleMesh c = cube_mesh();
+  const nf::Mesh c = cube_mesh();
   // OBJ with a quad, a relative (negative) index and v/vt/vn tokens.
   write_text(dir / "quad.obj",
              "# test\nv 0 0 0\nv 1 0 0\nv 1 1 0\nv 0 1 0\nvt 0 0\nvn 0 0 1\n"
@@ -201,8 +237,6 @@ TEST(MeshIo, Open3DIsCompiledInWhenLinked) {
     GTEST_SKIP() << "CMake bug: Open3D is linked but normfield_datasets itself is compiled "
                     "without NORMFIELD_WITH_OPEN3D (target_compile_definitions must be PUBLIC, "
                     "not INTERFACE); the built-in PLY reader is used instead";
-  std::cout << "Open3D ray casting " << (nf::have_raycast_occupancy() ? "works" : "finds no hits")
-            << " in this build\n";
 #else
   EXPECT_FALSE(nf::built_with_open3d());
 #endif
@@ -216,13 +250,13 @@ TEST(MeshIoRealData, LoadsEveryStanfordMeshAndNormalises) {
   for (const auto& entry : fs::directory_iterator(meshes_dir())) {
     const std::string ext = entry.path().extension().string();
     if (ext != ".obj" && ext != ".ply") continue;
-    const nf::TriangleMesh m = nf::load_mesh(entry.path().string());
+    const nf::Mesh m = nf::load_mesh(entry.path().string());
     EXPECT_GT(m.num_faces(), 1000) << entry.path();
-    const nf::TriangleMesh n = nf::normalize_to_cube(m);
+    const nf::Mesh n = nf::normalize_to_cube(m);
     EXPECT_LE(n.vertices.abs().max().item<double>(), 1.0 + 1e-6);
     EXPECT_NEAR(n.vertices.abs().max().item<double>(), 1.0, 1e-6);
     // The library reader and the built-in reader agree.
-    const nf::TriangleMesh b = ext == ".obj" ? nf::read_obj_builtin(entry.path().string())
+    const nf::Mesh b = ext == ".obj" ? nf::read_obj_builtin(entry.path().string())
                                              : nf::read_ply_builtin(entry.path().string());
     EXPECT_TRUE(at::equal(b.faces, m.faces)) << entry.path();
     EXPECT_TRUE(at::allclose(b.vertices, m.vertices, 1e-6, 1e-6)) << entry.path();
@@ -232,7 +266,7 @@ TEST(MeshIoRealData, LoadsEveryStanfordMeshAndNormalises) {
 }
 
 TEST(MeshIoRealData, RaycastAndWindingNumberLabelsAgree) {
-  const nf::TriangleMesh m =
+  const nf::Mesh m =
       nf::normalize_to_cube(nf::load_mesh((meshes_dir() / "bunny_2.5k_instantngp.obj").string()));
   at::manual_seed(1);
   const at::Tensor p = (at::rand({2000, 3}) * 2 - 1) * 0.6;  // around the bbox centre
@@ -244,7 +278,7 @@ TEST(MeshIoRealData, RaycastAndWindingNumberLabelsAgree) {
   const double agree = r.eq(w).to(at::kDouble).mean().item<double>();
   EXPECT_GT(agree, 0.97);
   std::cout << "bunny_2.5k: inside " << inside << ", raycast ("
-            << (nf::have_raycast_occupancy() ? "Open3D" : "built-in")
+            << (nf::have_raycast_occupancy() ? "Embree" : "none")
             << ") / winding agreement " << agree << "\n";
 }
 

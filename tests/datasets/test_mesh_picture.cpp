@@ -10,7 +10,7 @@ namespace {
 constexpr double kPi = 3.14159265358979323846;
 
 // UV sphere of radius r about c: [V, 3] float, [F, 3] int64 (outward winding).
-std::pair<at::Tensor, at::Tensor> uv_sphere(double r, double cx, double cy, double cz, int nu = 96, int nv = 48) {
+nf::Mesh uv_sphere(double r, double cx, double cy, double cz, int nu = 96, int nv = 48) {
   std::vector<float> v;
   std::vector<int64_t> f;
   v.insert(v.end(), {float(cx), float(cy + r), float(cz)});
@@ -32,7 +32,10 @@ std::pair<at::Tensor, at::Tensor> uv_sphere(double r, double cx, double cy, doub
       f.insert(f.end(), {ring(j, i + 1), ring(j + 1, i + 1), ring(j + 1, i)});
     }
   for (int i = 0; i < nu; ++i) f.insert(f.end(), {bottom, ring(nv - 1, i), ring(nv - 1, i + 1)});
-  return {at::tensor(v).view({-1, 3}), at::tensor(f).view({-1, 3})};
+  nf::Mesh m;
+  m.vertices = at::tensor(v).view({-1, 3});
+  m.faces = at::tensor(f).view({-1, 3});
+  return m;
 }
 
 int64_t covered(const at::Tensor& img) { return (img.select(2, 0) < 0.999).sum().item<int64_t>(); }
@@ -40,21 +43,21 @@ int64_t covered(const at::Tensor& img) { return (img.select(2, 0) < 0.999).sum()
 TEST(MeshPicture, SphereSilhouetteHasTheFramedRadius) {
   if (!nf::RayCaster::available()) GTEST_SKIP() << "built without Embree";
   const auto s = uv_sphere(0.7, 0.3, -0.2, 0.1);
-  const nf::FramingSphere sphere = nf::framing_sphere(s.first);
+  const nf::FramingSphere sphere = nf::framing_sphere(s.vertices);
   EXPECT_NEAR(sphere.radius, 0.7, 1e-4);
   nf::MeshPictureOptions o;
   o.views = 3;
   o.width = o.height = 96;
   const auto cams = nf::mesh_picture_cameras(sphere, o);
   ASSERT_EQ(cams.second.size(0), 3);
-  const nf::RayCaster caster(s.first, s.second);
+  const nf::RayCaster caster(s);
   // Framing: the sphere's angular radius is 0.95 of the half field of view, so its silhouette is a
   // disc of radius f tan(0.95 half) pixels about the image centre, in every view.
   const double f = cams.first[0][0].item<double>();
   const double half = std::atan(0.5 * (o.width - 1) / f);
   const double rpix = f * std::tan(0.95 * half);
   for (int i = 0; i < 3; ++i) {
-    const at::Tensor img = nf::render_mesh_view(caster, s.first, s.second, cams.first, cams.second[i], o.width, o.height);
+    const at::Tensor img = nf::render_mesh_view(caster, s, cams.first, cams.second[i], o.width, o.height);
     ASSERT_EQ(img.sizes(), (at::IntArrayRef{96, 96, 3}));
     EXPECT_NEAR(double(covered(img)), kPi * rpix * rpix, 0.03 * kPi * rpix * rpix) << "view " << i;
     // Head-lit: the centre faces the camera (brightest grey), the corner is background (white).
@@ -73,7 +76,7 @@ TEST(MeshPicture, RowsShareOneFraming) {
   o.views = 2;
   o.width = o.height = 64;
   o.gap = 4;
-  const at::Tensor pic = nf::mesh_picture({big, small}, nf::framing_sphere(big.first), o);
+  const at::Tensor pic = nf::mesh_picture({big, small}, nf::framing_sphere(big.vertices), o);
   ASSERT_EQ(pic.sizes(), (at::IntArrayRef{2 * 64 + 4, 2 * 64 + 4, 3}));
   const at::Tensor top = pic.slice(0, 0, 64).slice(1, 0, 64), bottom = pic.slice(0, 68, 132).slice(1, 0, 64);
   // Same cameras: half the radius -> about a quarter of the pixels.
@@ -86,7 +89,7 @@ TEST(MeshPicture, RowsShareOneFraming) {
 
 TEST(MeshPicture, BadOptionsAreOneLineErrors) {
   const auto s = uv_sphere(1.0, 0, 0, 0, 8, 4);
-  const nf::FramingSphere sphere = nf::framing_sphere(s.first);
+  const nf::FramingSphere sphere = nf::framing_sphere(s.vertices);
   nf::MeshPictureOptions o;
   o.up = "w";
   EXPECT_THROW(nf::mesh_picture_cameras(sphere, o), std::runtime_error);

@@ -46,9 +46,9 @@ TEST(FullData, EveryStanfordMeshLoads) {
   for (const auto& entry : fs::directory_iterator(dir)) {
     const std::string ext = entry.path().extension().string();
     if (ext != ".obj" && ext != ".ply") continue;
-    const nf::TriangleMesh m = nf::load_mesh(entry.path().string());
+    const nf::Mesh m = nf::load_mesh(entry.path().string());
     EXPECT_GT(m.num_faces(), 1000) << entry.path();
-    const nf::TriangleMesh b = ext == ".obj" ? nf::read_obj_builtin(entry.path().string())
+    const nf::Mesh b = ext == ".obj" ? nf::read_obj_builtin(entry.path().string())
                                              : nf::read_ply_builtin(entry.path().string());
     EXPECT_TRUE(at::equal(b.faces, m.faces)) << entry.path();
     ++loaded;

@@ -28,7 +28,7 @@ namespace {
 
 // Icosahedron subdivided `levels` times, projected on a sphere; faces counter-clockwise seen from
 // outside.
-nf::TriangleMesh icosphere(int levels, double radius = 1.0) {
+nf::Mesh icosphere(int levels, double radius = 1.0) {
   const double t = (1.0 + std::sqrt(5.0)) / 2.0;
   std::vector<std::array<double, 3>> v = {{-1, t, 0}, {1, t, 0},  {-1, -t, 0}, {1, -t, 0},
                                           {0, -1, t}, {0, 1, t},  {0, -1, -t}, {0, 1, -t},
@@ -56,7 +56,7 @@ nf::TriangleMesh icosphere(int levels, double radius = 1.0) {
     }
     f = g;
   }
-  nf::TriangleMesh m;
+  nf::Mesh m;
   m.vertices = at::empty({static_cast<int64_t>(v.size()), 3}, at::kFloat);
   for (size_t i = 0; i < v.size(); ++i) {
     const double n = std::sqrt(v[i][0] * v[i][0] + v[i][1] * v[i][1] + v[i][2] * v[i][2]);
@@ -68,7 +68,7 @@ nf::TriangleMesh icosphere(int levels, double radius = 1.0) {
   return m;
 }
 
-void write_mesh_obj(const std::filesystem::path& path, const nf::TriangleMesh& m) {
+void write_mesh_obj(const std::filesystem::path& path, const nf::Mesh& m) {
   std::ofstream out(path);
   for (int64_t i = 0; i < m.num_vertices(); ++i)
     out << "v " << m.vertices[i][0].item<float>() << " " << m.vertices[i][1].item<float>() << " "
@@ -119,7 +119,7 @@ nf::OccupancyTaskOptions small_task(int64_t points, int64_t batch, int64_t resol
 TEST(FastWinding, MatchesTheExactSumOnClosedAndOpenMeshes) {
   auto sphere = icosphere(2, 0.7);
   // An open variant: drop 10 faces (a hole) - winding numbers are then fractional near it.
-  nf::TriangleMesh open{sphere.vertices, sphere.faces.slice(0, 10)};
+  nf::Mesh open{sphere.vertices, sphere.faces.slice(0, 10)};
   auto gen = at::make_generator<at::CPUGeneratorImpl>(3);
   auto rnd = at::rand({3000, 3}, gen, at::kFloat) * 2 - 1;
   auto dirs = at::randn({1000, 3}, gen, at::kFloat);

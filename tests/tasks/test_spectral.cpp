@@ -7,7 +7,7 @@
 #include <fstream>
 #include <sstream>
 
-#include "fields/spectrum.h"
+#include "analysis/band_error.h"
 #include "support/test_data.h"
 #include "tasks/plot.h"
 #include "tasks/spectral.h"

@@ -2,6 +2,9 @@
 // Timing of one full training step of a field (forward, MSE loss, backward, Adam step), for
 // comparing normalization implementations (reference vs fused, see fields/norm_fused.h).
 // Not used by tests (no timed tests); the `normfield bench-step` CLI command reports these.
+// The timed loop is its own, not the shared Trainer (tasks/trainer.h): it measures the bare step,
+// and the Trainer adds per-step work (the loss read back to the host, a divergence check, the lr
+// schedule, progress and metrics) that would be timed with it; analysis/ also sits below tasks/.
 #include <ATen/ATen.h>
 
 #include <string>

@@ -1,4 +1,4 @@
-#include "fields/norm_bench.h"
+#include "analysis/step_timing.h"
 
 #include <torch/cuda.h>
 #include <torch/optim/adam.h>
@@ -20,8 +20,8 @@ struct Times {
 };
 
 Times time_steps(Field field, const at::Tensor& x, const at::Tensor& y, int iters, int warmup, double lr) {
-  if (!field) throw std::runtime_error("fields/norm_bench.cpp: time_train_step: field is null");
-  if (iters < 1) throw std::runtime_error("fields/norm_bench.cpp: time_train_step: iters must be >= 1");
+  if (!field) throw std::runtime_error("analysis/step_timing.cpp: time_train_step: field is null");
+  if (iters < 1) throw std::runtime_error("analysis/step_timing.cpp: time_train_step: iters must be >= 1");
   TORCH_CHECK(x.dim() == 2 && y.dim() == 2 && x.size(0) == y.size(0),
               "time_train_step: expects x [N, in] and y [N, out], got ", x.sizes(), " and ", y.sizes());
   field->train();

@@ -1,4 +1,4 @@
-#include "fields/spectrum.h"
+#include "analysis/band_error.h"
 
 #include <algorithm>
 #include <cmath>
@@ -23,11 +23,11 @@ at::Tensor frequency_radius(at::IntArrayRef shape) {
     auto fx = fftfreq(shape[1]).view({1, -1});
     return at::sqrt(fy * fy + fx * fx) / 0.5;
   }
-  throw std::runtime_error("fields/spectrum.cpp: frequency_radius needs a 1-D or 2-D shape");
+  throw std::runtime_error("analysis/band_error.cpp: frequency_radius needs a 1-D or 2-D shape");
 }
 
 at::Tensor radial_spectrum(const at::Tensor& signal, int64_t n_bins, double max_freq) {
-  if (n_bins < 1) throw std::runtime_error("fields/spectrum.cpp: n_bins must be >= 1");
+  if (n_bins < 1) throw std::runtime_error("analysis/band_error.cpp: n_bins must be >= 1");
   auto s = signal.detach().to(at::kCPU, at::kDouble);
   at::Tensor amp;  // [N] or [H, W]
   at::Tensor radius;
@@ -39,7 +39,7 @@ at::Tensor radial_spectrum(const at::Tensor& signal, int64_t n_bins, double max_
     amp = at::fft_fft2(s, c10::nullopt, {0, 1}).abs().sum(2);
     radius = frequency_radius({s.size(0), s.size(1)});
   } else {
-    throw std::runtime_error("fields/spectrum.cpp: signal must be [N], [H, W] or [H, W, C]");
+    throw std::runtime_error("analysis/band_error.cpp: signal must be [N], [H, W] or [H, W, C]");
   }
   if (max_freq <= 0) max_freq = radius.max().item<double>();
   auto r = radius.reshape({-1});
@@ -54,7 +54,7 @@ at::Tensor radial_spectrum(const at::Tensor& signal, int64_t n_bins, double max_
 at::Tensor relative_band_error(const at::Tensor& pred, const at::Tensor& target, int64_t n_bins,
                                double max_freq) {
   if (!pred.sizes().equals(target.sizes()))
-    throw std::runtime_error("fields/spectrum.cpp: pred and target shapes differ");
+    throw std::runtime_error("analysis/band_error.cpp: pred and target shapes differ");
   auto p = pred.detach().to(at::kCPU, at::kDouble);
   auto t = target.detach().to(at::kCPU, at::kDouble);
   auto num = radial_spectrum(p - t, n_bins, max_freq);
@@ -67,10 +67,10 @@ at::Tensor relative_band_error(const at::Tensor& pred, const at::Tensor& target,
 at::Tensor relative_error_at_frequencies(const at::Tensor& pred, const at::Tensor& target,
                                          const std::vector<int64_t>& k) {
   if (pred.dim() != 1 || !pred.sizes().equals(target.sizes()))
-    throw std::runtime_error("fields/spectrum.cpp: relative_error_at_frequencies needs 1-D pred and target of one size");
+    throw std::runtime_error("analysis/band_error.cpp: relative_error_at_frequencies needs 1-D pred and target of one size");
   const int64_t N = pred.size(0);
   for (auto i : k)
-    if (i < 0 || i > N / 2) throw std::runtime_error("fields/spectrum.cpp: frequency index out of [0, N/2]");
+    if (i < 0 || i > N / 2) throw std::runtime_error("analysis/band_error.cpp: frequency index out of [0, N/2]");
   auto t = target.detach().to(at::kCPU, at::kDouble);
   auto num = at::fft_fft(pred.detach().to(at::kCPU, at::kDouble) - t).abs();
   auto den = at::fft_fft(t).abs();

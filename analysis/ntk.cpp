@@ -1,4 +1,4 @@
-#include "fields/ntk.h"
+#include "analysis/ntk.h"
 
 #include <torch/autograd.h>
 
@@ -11,11 +11,11 @@ namespace nf {
 
 at::Tensor ntk_jacobian(FieldImpl& field, const at::Tensor& x, bool double_precision) {
   if (x.dim() != 2 || x.size(1) != field.in_dim())
-    throw std::runtime_error("fields/ntk.cpp: x must be [T, " + std::to_string(field.in_dim()) + "]");
+    throw std::runtime_error("analysis/ntk.cpp: x must be [T, " + std::to_string(field.in_dim()) + "]");
   std::vector<at::Tensor> params;
   for (auto& p : field.parameters())
     if (p.requires_grad()) params.push_back(p);
-  if (params.empty()) throw std::runtime_error("fields/ntk.cpp: field has no trainable parameters");
+  if (params.empty()) throw std::runtime_error("analysis/ntk.cpp: field has no trainable parameters");
   const auto orig_dtype = params.front().scalar_type();
   const auto device = params.front().device();
 
@@ -71,7 +71,7 @@ at::Tensor empirical_ntk(FieldImpl& field, const at::Tensor& x, bool double_prec
 
 NtkStats ntk_statistics(const at::Tensor& K_in) {
   if (K_in.dim() != 2 || K_in.size(0) != K_in.size(1) || K_in.size(0) == 0)
-    throw std::runtime_error("fields/ntk.cpp: ntk_statistics needs a square non-empty K");
+    throw std::runtime_error("analysis/ntk.cpp: ntk_statistics needs a square non-empty K");
   auto K = K_in.detach().to(at::kCPU, at::kDouble);
   K = 0.5 * (K + K.t());
   NtkStats s;
@@ -141,7 +141,7 @@ nlohmann::json to_json(const NtkStats& s, bool with_eigenvalues) {
 }
 
 std::vector<int64_t> log10_histogram(const at::Tensor& eigenvalues, double lo, double hi, int64_t bins) {
-  if (bins < 1 || !(hi > lo)) throw std::runtime_error("fields/ntk.cpp: log10_histogram needs bins >= 1, hi > lo");
+  if (bins < 1 || !(hi > lo)) throw std::runtime_error("analysis/ntk.cpp: log10_histogram needs bins >= 1, hi > lo");
   std::vector<int64_t> h(bins, 0);
   auto e = eigenvalues.detach().to(at::kCPU, at::kDouble).contiguous();
   const double* p = e.data_ptr<double>();

@@ -1,6 +1,6 @@
 // Empirical NTK: equality with a finite-difference Jacobian (including the cross-sample terms of
 // batch-dependent norms), symmetry/PSD, the trace identity, Eq. 6 bounds, the paper's Fig. 1 claim
-// at initialisation, and the frequency-band error of fields/spectrum.h.
+// at initialisation, and the frequency-band error of analysis/band_error.h.
 #include <ATen/ATen.h>
 #include <gtest/gtest.h>
 #include <torch/autograd.h>
@@ -10,9 +10,9 @@
 #include <cstdlib>
 #include <map>
 
-#include "fields/ntk.h"
+#include "analysis/ntk.h"
 #include "fields/registry.h"
-#include "fields/spectrum.h"
+#include "analysis/band_error.h"
 
 namespace {
 
