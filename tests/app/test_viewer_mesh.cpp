@@ -48,7 +48,7 @@ RunSpec tiny_spec() {
 }
 
 nf::Mesh read_ply(const std::string& path) {
-  const nf::TriangleMesh t = nf::read_ply_builtin(path);
+  const nf::Mesh t = nf::read_ply_builtin(path);
   nf::Mesh m;
   m.vertices = t.vertices;
   m.faces = t.faces;

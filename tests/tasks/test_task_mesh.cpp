@@ -165,7 +165,7 @@ TEST(TaskMesh, NerfSphereGivesAClosedMeshIndependentOfTheBlock) {
 
 TEST(TaskMesh, OccupancyHookGivesTheTasksOwnMesh) {
   // A cube [-0.6, 0.6]^3 as 12 outward triangles.
-  nf::TriangleMesh cube;
+  nf::Mesh cube;
   cube.vertices = at::tensor({-1.f, -1.f, -1.f, 1.f, -1.f, -1.f, 1.f, 1.f, -1.f, -1.f, 1.f, -1.f,
                               -1.f, -1.f, 1.f,  1.f, -1.f, 1.f,  1.f, 1.f, 1.f,  -1.f, 1.f, 1.f})
                       .view({8, 3}) * 0.6;
