@@ -28,7 +28,7 @@ at::Tensor up_vector(const std::string& up) {
 FramingSphere framing_sphere(const at::Tensor& vertices) {
   if (!vertices.defined() || vertices.dim() != 2 || vertices.size(0) == 0 || vertices.size(1) != 3)
     throw std::runtime_error("mesh picture: the mesh has no vertices");
-  const at::Tensor v = mesh.vertices.to(at::kCPU, at::kDouble);
+  const at::Tensor v = vertices.to(at::kCPU, at::kDouble);
   FramingSphere s;
   s.centre = (std::get<0>(v.min(0)) + std::get<0>(v.max(0))) * 0.5;
   s.radius = (v - s.centre).norm(2, 1).max().item<double>();
