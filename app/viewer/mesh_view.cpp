@@ -342,7 +342,7 @@ void MeshPanel::draw_controls(const std::vector<TrainingRun*>& runs, bool has_ca
         c[static_cast<size_t>(a)] = 0.5 * (m.lo[static_cast<size_t>(a)] + m.hi[static_cast<size_t>(a)]);
         r = std::max(r, 0.5 * static_cast<double>(m.hi[static_cast<size_t>(a)] - m.lo[static_cast<size_t>(a)]));
       }
-      own_camera_.set_image(400, 400, 400 / (2 * std::tan(0.5 * 40 * 3.14159265358979 / 180)));
+      own_camera_.set_image(PreviewCamera::centred(400, 400, 400 / (2 * std::tan(0.5 * 40 * 3.14159265358979 / 180)), {}));
       own_camera_.set_orbit(c, std::max(r, 1e-3) * 5.0, 30.0, 25.0);  // the bounding sphere fits the 40 deg view
       own_camera_set_ = true;
     }
