@@ -23,6 +23,7 @@
 #include "datasets/test_images.h"
 #include "tasks/checkpoint.h"
 #include "tasks/image_task.h"
+#include "support/cli.h"
 #include "support/test_data.h"
 
 namespace {
@@ -39,19 +40,8 @@ std::string viewer_path() {
 }
 const std::string kViewer = viewer_path();
 
-struct Run {
-  int code;
-  std::string output;
-};
-Run run(const std::string& cmd) {
-  Run r{0, ""};
-  FILE* p = popen((cmd + " 2>&1").c_str(), "r");
-  std::array<char, 4096> buf{};
-  while (fgets(buf.data(), buf.size(), p)) r.output += buf.data();
-  const int status = pclose(p);
-  r.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  return r;
-}
+using Run = nf_test::CliRun;
+Run run(const std::string& cmd) { return nf_test::run_shell(cmd); }
 
 bool have_viewer() { return std::filesystem::exists(kViewer); }
 bool have_xvfb() { return std::system("command -v xvfb-run > /dev/null 2>&1") == 0; }

@@ -19,6 +19,7 @@
 #include "fields/mipnerf.h"
 #include "tasks/checkpoint.h"
 #include "support/shipped_data.h"
+#include "support/cli.h"
 #include "support/test_data.h"
 
 namespace {
@@ -158,19 +159,8 @@ namespace {
 
 std::string viewer_path() { return (nf_test::binary_dir() / "normfield-viewer").string(); }
 
-struct Run {
-  int code;
-  std::string output;
-};
-Run run_cmd(const std::string& cmd) {
-  Run r{0, ""};
-  FILE* p = popen((cmd + " 2>&1").c_str(), "r");
-  std::array<char, 4096> buf{};
-  while (fgets(buf.data(), buf.size(), p)) r.output += buf.data();
-  const int status = pclose(p);
-  r.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  return r;
-}
+using Run = nf_test::CliRun;
+Run run_cmd(const std::string& cmd) { return nf_test::run_shell(cmd); }
 
 at::Tensor panel(const at::Tensor& shot, const nlohmann::json& layout, const std::string& key) {
   const auto r = layout.at("panels").at(key);

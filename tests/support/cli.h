@@ -24,9 +24,10 @@ struct CliRun {
 inline std::filesystem::path normfield_exe() { return binary_dir() / "normfield"; }
 inline bool have_cli() { return std::filesystem::exists(normfield_exe()); }
 
-inline CliRun run_cli(const std::string& args) {
+// Any shell command line: exit code and stdout + stderr together.
+inline CliRun run_shell(const std::string& cmd) {
   CliRun r{0, ""};
-  FILE* p = popen((normfield_exe().string() + " " + args + " 2>&1").c_str(), "r");
+  FILE* p = popen((cmd + " 2>&1").c_str(), "r");
   if (!p) return {-1, "popen failed"};
   std::array<char, 4096> buf{};
   while (fgets(buf.data(), buf.size(), p)) r.output += buf.data();
@@ -34,6 +35,8 @@ inline CliRun run_cli(const std::string& args) {
   r.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
   return r;
 }
+
+inline CliRun run_cli(const std::string& args) { return run_shell(normfield_exe().string() + " " + args); }
 
 // Exit code 1 and a single "normfield: error: ..." line that contains needle.
 inline ::testing::AssertionResult is_one_line_error(const CliRun& r, const std::string& needle) {
