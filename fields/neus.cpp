@@ -62,7 +62,7 @@ NeuSImpl::NeuSImpl(const NeuSOptions& o) : options(o) {
     throw ConfigError(w + ": key 'norm_init' must be refit, identity or reference, got '" + o.norm_init() + "'");
   if (o.geometric_init()) geometric_init();
   if (o.geometric_init() && o.norm() != NormKind::None && o.norm_init() == "identity") identity_norm_init();
-  if (o.geometric_init() && o.norm() != NormKind::None && o.norm_init() != "reference") refit_sdf_output();
+  if (o.geometric_init() && o.norm() != NormKind::None && o.norm_init() == "refit") refit_sdf_output();
   int64_t c = 3 + view_input_dim() + 3 + o.feature_dim();
   for (int64_t l = 0; l <= o.color_depth(); ++l) {
     const int64_t out = l == o.color_depth() ? 3 : o.color_width();

@@ -28,8 +28,9 @@
 // makes layer 1 invariant to |x|), so their refit SDF is nearly the constant mean(|x| - 0.5) ~ +0.25
 // (max |sdf| < 0.7, no or few crossings): no sphere, but O(1) values from which training builds the
 // surface. norm_init = "identity" first sets each norm's affine (gamma, beta) by per-channel least
-// squares so that the norm returns its input on the init's sample (layer by layer), then refits the
-// output row as "refit": BN and GN then start as the norm-free network (its sphere, exactly); CN and
+// squares so that the norm returns its input on the init's sample (layer by layer) and keeps the
+// reference's output row (no refit: a refit would move the zero level set of the lumpy small-preset
+// sphere from radius 0.67 to 0.27): BN and GN then start as the norm-free network (its sphere, exactly); CN and
 // LN, whose per-sample statistics no per-channel affine can undo, only approximately (small preset:
 // CN gets a lumpy sphere, LN none). tests/fields/test_neus.cpp (InitialZeroLevelSetPerNorm) prints
 // these numbers.
@@ -82,7 +83,7 @@ struct NeuSOptions {
   // With a norm and geometric_init: "refit" (default) re-fits the SDF output row's scale (weight-norm
   // g) and bias by least squares so that sdf ~ |x| - bias on 4096 uniform points of the unit ball
   // (batch statistics of those points); "identity": each norm's affine undoes its statistics on
-  // those points, then the refit; "reference": the reference init unchanged. See above.
+  // those points, output row as in the reference (no refit); "reference": the reference init unchanged. See above.
   TORCH_ARG(std::string, norm_init) = "refit";
 };
 

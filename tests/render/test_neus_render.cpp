@@ -47,10 +47,7 @@ nf::NeusRenderOptions opts(bool uniform_stats) {
 
 }  // namespace
 
-// DISABLED on main (2026-11-30): fails after the session-4 merge (the frozen render is empty,
-// acc 3e-4) although it passed on its branch; norm_stats "uniform" is an option, not the default.
-// Re-enable once explained (issue 11).
-TEST(NeusRender, DISABLED_UniformStatsRenderTheFieldTheUpSamplingSaw) {
+TEST(NeusRender, UniformStatsRenderTheFieldTheUpSamplingSaw) {
   auto m = tiny_cn();
   auto r = rays(40);
   c10::NoGradGuard ng;
