@@ -350,7 +350,7 @@ void register_neus(FieldRegistry& registry) {
         } catch (const std::invalid_argument& e) {
           throw ConfigError(w + ": key 'gradient_mode': " + e.what());
         }
-        o.norm_init(cfg_get<std::string>(c, "norm_init", "refit", w));
+        o.norm_init(cfg_get<std::string>(c, "norm_init", o.norm_init(), w));
         return std::make_shared<NeuSImpl>(o);
       },
       "NeuS SDF + colour + variance networks (geometric init, weight norm; optional BN/LN/GN/CN)");

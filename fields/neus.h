@@ -21,14 +21,15 @@
 // With a norm in place the reference init breaks: each norm rescales (BN/GN/CN also recentre) every
 // layer's pre-activations to O(1), so the positive output weights sum O(1) activations: the initial
 // SDF is +1..+19 everywhere in the unit ball (no zero level set at all, and sigmoid(inv_s sdf)
-// saturates, so NeuS's alpha has almost no gradient). norm_init = "refit" (default) therefore
+// saturates, so NeuS's alpha has almost no gradient). norm_init = "refit" therefore
 // re-fits the SDF output row's scale and bias by least squares to |x| - bias on 4096 uniform points
 // of the unit ball (their batch statistics): measured, GN then has a near-sphere again (all rays cross,
 // radius 0.41 +- 18%); BN, LN and CN keep almost no radial structure after 8 normalised layers (LN
 // makes layer 1 invariant to |x|), so their refit SDF is nearly the constant mean(|x| - 0.5) ~ +0.25
 // (max |sdf| < 0.7, no or few crossings): no sphere, but O(1) values from which training builds the
-// surface. norm_init = "identity" first sets each norm's affine (gamma, beta) by per-channel least
-// squares so that the norm returns its input on the init's sample (layer by layer) and keeps the
+// surface. norm_init = "identity" (the default since 2026-11-30: on the bunny it takes
+// neus_small_cn from 2.89 % to 1.34 % chamfer, docs/results-neus.md) sets each norm's affine
+// (gamma, beta) by per-channel least squares so that the norm returns its input on the init's sample (layer by layer) and keeps the
 // reference's output row (no refit: a refit would move the zero level set of the lumpy small-preset
 // sphere from radius 0.67 to 0.27): BN and GN then start as the norm-free network (its sphere, exactly); CN and
 // LN, whose per-sample statistics no per-channel affine can undo, only approximately (small preset:
@@ -80,11 +81,12 @@ struct NeuSOptions {
   TORCH_ARG(double, norm_momentum) = 0.0;  // running estimate off: meshing/rendering calibrate
   TORCH_ARG(bool, norm_fused) = true;
   TORCH_ARG(GradientMode, gradient_mode) = GradientMode::PerPoint;
-  // With a norm and geometric_init: "refit" (default) re-fits the SDF output row's scale (weight-norm
-  // g) and bias by least squares so that sdf ~ |x| - bias on 4096 uniform points of the unit ball
-  // (batch statistics of those points); "identity": each norm's affine undoes its statistics on
-  // those points, output row as in the reference (no refit); "reference": the reference init unchanged. See above.
-  TORCH_ARG(std::string, norm_init) = "refit";
+  // With a norm and geometric_init: "identity" (default): each norm's affine undoes its statistics
+  // on 4096 uniform points of the unit ball, output row as in the reference (no refit); "refit":
+  // re-fits the SDF output row's scale (weight-norm g) and bias by least squares so that
+  // sdf ~ |x| - bias on those points (their batch statistics); "reference": the reference init
+  // unchanged. See above.
+  TORCH_ARG(std::string, norm_init) = "identity";
 };
 
 class NeuSImpl : public FieldImpl {

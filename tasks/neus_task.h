@@ -53,8 +53,9 @@ struct NeusOptions {
   // Batch-dependent norms: which samples' statistics define a training step's field (and so the
   // frozen statistics): "uniform" (the uniform samples', used by every pass of the step: the
   // up-sampling and the final pass see one field) or "final" (the up-sampling uses the uniform
-  // samples', the final pass its own samples': two fields per step). See docs/results-neus.md.
-  std::string norm_stats = "final";
+  // samples', the final pass its own samples': two fields per step; the default until 2026-11-30).
+  // See docs/results-neus.md ("Defaults for the norms").
+  std::string norm_stats = "uniform";
   int64_t mesh_resolution = 256;
   int64_t mesh_block = 64;
   std::string gt;               // ground-truth mesh / points for chamfer ("": the scene's gt_mesh.*)
