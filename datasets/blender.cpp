@@ -1,5 +1,6 @@
 // Blender (nerf_synthetic) scene loader (see blender.h).
 #include "datasets/blender.h"
+#include "datasets/printable.h"
 
 #include <ATen/Parallel.h>
 #include <stb/stb_image.h>  // implementation compiled elsewhere (libstb or cmake/stb_impl.cpp)
@@ -20,15 +21,6 @@ namespace {
 constexpr double kPi = 3.14159265358979323846;
 
 [[noreturn]] void fail(const std::string& msg) { throw std::runtime_error(msg); }
-
-// Bytes of the input quoted in an error: control and non-ASCII bytes become '?', at most max kept
-// (a newline in a file must not turn the one-line error into two).
-std::string printable(const std::string& bytes, size_t max = 40) {
-  std::string s = bytes.substr(0, max);
-  for (char& c : s)
-    if (static_cast<unsigned char>(c) < 32 || static_cast<unsigned char>(c) > 126) c = '?';
-  return bytes.size() > max ? s + "..." : s;
-}
 
 
 const json& require(const json& obj, const char* key, const std::string& where) {

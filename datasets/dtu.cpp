@@ -152,6 +152,10 @@ ProjectionDecomposition decompose_projection(const at::Tensor& P_in, const std::
     }
     m[i][3] = -(R[0][i] * y[0] + R[1][i] * y[1] + R[2][i] * y[2]);
   }
+  // A guard (the singularity test above bounds every ratio below 1e12, so it should not fire; the
+  // fuzz harness checks the same): never hand out a camera with inf or NaN in it.
+  if (!at::isfinite(Kt).all().item<bool>() || !at::isfinite(c2w).all().item<bool>())
+    fail(what + ": projection is degenerate (its intrinsics or pose overflow)");
   return {Kt, c2w};
 }
 

@@ -13,20 +13,12 @@
 #include <system_error>
 
 #include "fields/file_io.h"
+#include "datasets/printable.h"
 
 namespace nf {
 namespace fs = std::filesystem;
 
 namespace {
-
-// Bytes of the input quoted in an error: control and non-ASCII bytes become '?', at most max kept
-// (a newline in a file must not turn the one-line error into two).
-std::string printable(const std::string& bytes, size_t max = 40) {
-  std::string s = bytes.substr(0, max);
-  for (char& c : s)
-    if (static_cast<unsigned char>(c) < 32 || static_cast<unsigned char>(c) > 126) c = '?';
-  return bytes.size() > max ? s + "..." : s;
-}
 
 
 std::runtime_error file_error(const fs::path& path, const std::string& what) {

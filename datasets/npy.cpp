@@ -9,18 +9,10 @@
 #include <vector>
 
 #include "fields/file_io.h"
+#include "datasets/printable.h"
 
 namespace nf {
 namespace {
-
-// Bytes of the input quoted in an error: control and non-ASCII bytes become '?', at most max kept
-// (a newline in a file must not turn the one-line error into two).
-std::string printable(const std::string& bytes, size_t max = 40) {
-  std::string s = bytes.substr(0, max);
-  for (char& c : s)
-    if (static_cast<unsigned char>(c) < 32 || static_cast<unsigned char>(c) > 126) c = '?';
-  return bytes.size() > max ? s + "..." : s;
-}
 
 
 // The value text after 'key': in a .npy header dict (trimmed, up to the next ',' or '}' at depth 0;

@@ -5,12 +5,15 @@
 #include <zip.h>
 #endif
 
+#include <algorithm>
 #include <memory>
 #include <stdexcept>
 #include <vector>
 
 #include "fields/file_io.h"
+#include "fields/memory_check.h"
 #include "datasets/npy.h"
+#include "datasets/printable.h"
 
 namespace nf {
 
@@ -57,20 +60,31 @@ std::map<std::string, at::Tensor> load_npz(const fs::path& path) {
     zip_stat_init(&st);
     if (zip_stat_index(z.get(), zip_uint64_t(i), 0, &st) != 0 || !(st.valid & ZIP_STAT_NAME) ||
         !(st.valid & ZIP_STAT_SIZE))
-      fail("cannot read entry " + std::to_string(i) + ": " + zip_strerror(z.get()));
+      fail("cannot read entry " + std::to_string(i) + ": " + printable(zip_strerror(z.get()), 200));
     std::string name = st.name;
     if (!name.empty() && name.back() == '/') continue;  // a folder entry
     std::string key = ends_with(name, ".npy") ? name.substr(0, name.size() - 4) : name;
-    const std::string where = ps + ": member '" + key + "'";
+    const std::string where = ps + ": member '" + printable(key) + "'";
+    if (out.count(key)) throw std::runtime_error(where + ": duplicate member");
+    // The sizes come from the file: refuse what cannot fit before reading, and read in chunks so
+    // a member claiming more than it holds allocates only what it holds.
+    require_memory(double(st.size), where);
     zip_file_t* f = zip_fopen_index(z.get(), zip_uint64_t(i), 0);
-    if (!f) throw std::runtime_error(where + ": cannot open: " + zip_strerror(z.get()));
-    std::string buf(size_t(st.size), '\0');
-    const zip_int64_t got = buf.empty() ? 0 : zip_fread(f, buf.data(), buf.size());
+    if (!f) throw std::runtime_error(where + ": cannot open: " + printable(zip_strerror(z.get()), 200));
+    std::string buf;
+    zip_int64_t got = 0;
+    char chunk[1 << 16];
+    while (zip_uint64_t(buf.size()) < st.size) {
+      const zip_uint64_t want = std::min<zip_uint64_t>(sizeof chunk, st.size - buf.size());
+      got = zip_fread(f, chunk, want);
+      if (got <= 0) break;
+      buf.append(chunk, size_t(got));
+    }
     std::string ferr = got < 0 ? zip_file_strerror(f) : "";
     zip_fclose(f);
-    if (got < 0) throw std::runtime_error(where + ": cannot read: " + ferr);
-    if (zip_uint64_t(got) != st.size)
-      throw std::runtime_error(where + ": truncated (" + std::to_string(got) + " of " +
+    if (got < 0) throw std::runtime_error(where + ": cannot read: " + printable(ferr, 200));
+    if (zip_uint64_t(buf.size()) != st.size)
+      throw std::runtime_error(where + ": truncated (" + std::to_string(buf.size()) + " of " +
                                std::to_string(st.size) + " bytes)");
     out[key] = parse_npy(buf, where);
   }

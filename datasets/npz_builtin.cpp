@@ -6,6 +6,7 @@
 #include "fields/file_io.h"
 #include "datasets/npy.h"
 #include "datasets/npz.h"
+#include "datasets/printable.h"
 
 namespace nf {
 
@@ -66,12 +67,13 @@ std::map<std::string, at::Tensor> load_npz_builtin(const fs::path& path) {
   if (n == 0xffff || cd_off == 0xffffffffu || cd_size == 0xffffffffu) {  // zip64 end of central directory
     if (eocd < 20 || b.compare(eocd - 20, 4, "PK\x06\x07", 4) != 0) fail("zip64 archive without a locator");
     const uint64_t z64 = rd(b, eocd - 20 + 8, 8);
-    if (z64 + 56 > b.size() || b.compare(size_t(z64), 4, "PK\x06\x06", 4) != 0) fail("bad zip64 end of central directory");
+    if (z64 > b.size() || b.size() - z64 < 56 || b.compare(size_t(z64), 4, "PK\x06\x06", 4) != 0)
+      fail("bad zip64 end of central directory");
     n = rd(b, size_t(z64) + 32, 8);
     cd_size = rd(b, size_t(z64) + 40, 8);
     cd_off = rd(b, size_t(z64) + 48, 8);
   }
-  if (cd_off + cd_size > b.size()) fail("truncated (central directory past the end of the file)");
+  if (cd_off > b.size() || cd_size > b.size() - cd_off) fail("truncated (central directory past the end of the file)");
   std::map<std::string, at::Tensor> out;
   size_t p = size_t(cd_off);
   for (uint64_t i = 0; i < n; ++i) {
@@ -81,26 +83,38 @@ std::map<std::string, at::Tensor> load_npz_builtin(const fs::path& path) {
     const size_t nlen = size_t(rd(b, p + 28, 2)), xlen = size_t(rd(b, p + 30, 2)), clen = size_t(rd(b, p + 32, 2));
     if (p + 46 + nlen + xlen + clen > b.size()) fail("bad central directory entry " + std::to_string(i));
     const std::string name = b.substr(p + 46, nlen);
-    // zip64 extra field: the 0xffffffff fields, in the order usize, csize, offset.
-    for (size_t x = p + 46 + nlen; x + 4 <= p + 46 + nlen + xlen;) {
+    // zip64 extra field: the 0xffffffff fields, in the order usize, csize, offset (each present
+    // only where its 32-bit field is 0xffffffff; all within the field's len bytes).
+    const size_t xend = p + 46 + nlen + xlen;
+    for (size_t x = p + 46 + nlen; x + 4 <= xend;) {
       const uint64_t id = rd(b, x, 2), len = rd(b, x + 2, 2);
+      if (x + 4 + len > xend) fail("bad central directory entry " + std::to_string(i) + " (extra field)");
       if (id == 1) {
         size_t q = x + 4;
-        if (usize == 0xffffffffu) usize = rd(b, q, 8), q += 8;
-        if (csize == 0xffffffffu) csize = rd(b, q, 8), q += 8;
-        if (loff == 0xffffffffu) loff = rd(b, q, 8);
+        const size_t qend = q + size_t(len);
+        auto next = [&](uint64_t& v) {
+          if (v != 0xffffffffu) return;
+          if (q + 8 > qend) fail("bad central directory entry " + std::to_string(i) + " (zip64 field)");
+          v = rd(b, q, 8);
+          q += 8;
+        };
+        next(usize), next(csize), next(loff);
       }
       x += 4 + size_t(len);
     }
     p += 46 + nlen + xlen + clen;
     if (!name.empty() && name.back() == '/') continue;
     const std::string key = ends_with(name, ".npy") ? name.substr(0, name.size() - 4) : name;
-    const std::string where = ps + ": member '" + key + "'";
+    const std::string where = ps + ": member '" + printable(key) + "'";
+    if (out.count(key)) throw std::runtime_error(where + ": duplicate member");
     if (method != 0) throw std::runtime_error(where + ": compressed members need libzip (normfield built without it)");
-    if (loff + 30 > b.size() || b.compare(size_t(loff), 4, "PK\x03\x04", 4) != 0)
+    if (loff > b.size() || b.size() - loff < 30 || b.compare(size_t(loff), 4, "PK\x03\x04", 4) != 0)
       throw std::runtime_error(where + ": bad local header");
     const size_t data = size_t(loff) + 30 + size_t(rd(b, size_t(loff) + 26, 2)) + size_t(rd(b, size_t(loff) + 28, 2));
-    if (data + csize > b.size()) throw std::runtime_error(where + ": truncated");
+    if (data > b.size() || csize > b.size() - data) throw std::runtime_error(where + ": truncated");
+    if (usize != csize)
+      throw std::runtime_error(where + ": stored member with sizes " + std::to_string(csize) + " != " +
+                               std::to_string(usize) + " (corrupt)");
     const std::string bytes = b.substr(data, size_t(usize));
     if (crc32(bytes) != crc) throw std::runtime_error(where + ": CRC error (corrupt member)");
     out[key] = parse_npy(bytes, where);

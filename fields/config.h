@@ -12,8 +12,15 @@
 
 namespace nf {
 
+// An error in a config, in one line by construction: config strings (types, keys, values) are
+// quoted into the message, and a JSON string may hold "\n"; control characters become '?'.
 struct ConfigError : std::runtime_error {
-  using std::runtime_error::runtime_error;
+  explicit ConfigError(const std::string& what) : std::runtime_error(one_line(what)) {}
+  static std::string one_line(std::string s) {
+    for (char& c : s)
+      if (static_cast<unsigned char>(c) < 32 || c == 127) c = '?';
+    return s;
+  }
 };
 
 // cfg[key] as T, or `fallback` when absent; a present value of the wrong type is a ConfigError

@@ -7,7 +7,7 @@
 # time, one process (no -jobs: that forks and logs to ./fuzz-N.log), at nice $NICE (default 19;
 # on a machine loaded by nice-0 jobs a nice-19 fuzzer gets no CPU at all: NICE=0 is one process
 # like a -j1 compile); RSS_MB (default 3072: LibTorch + ASan take ~1 GB) and TIMEOUT (seconds per
-# input, default 20) go to libFuzzer; fuzz/dict/ holds token dictionaries (ply, obj, npy, json).
+# input, default 20) go to libFuzzer; fuzz/dict/ holds token dictionaries (ply, obj, npy, npz, json).
 # The log ends with the CPU seconds the fuzzer got (max_total_time is wall time).
 #
 #   scripts/fuzz.sh [SECONDS] [harness ...]      e.g. scripts/fuzz.sh 600 ply obj
@@ -15,7 +15,7 @@ set -uo pipefail
 cd "$(dirname "$0")/.."
 SECONDS_EACH=${1:-60}
 shift || true
-ALL=(image obj ply npy config blender checkpoint)
+ALL=(image obj ply npy npz config blender checkpoint)
 NAMES=("$@")
 [ ${#NAMES[@]} -eq 0 ] && NAMES=("${ALL[@]}")
 
@@ -30,11 +30,11 @@ for n in "${NAMES[@]}"; do targets+=("fuzz_$n"); done
 
 # Seeds: the checked-in corpus, plus real files of the reader's type.
 dict_of() {
-  case $1 in ply|obj|npy) echo "fuzz/dict/$1.dict" ;; config|blender) echo fuzz/dict/json.dict ;; esac
+  case $1 in ply|obj|npy|npz) echo "fuzz/dict/$1.dict" ;; config|blender) echo fuzz/dict/json.dict ;; esac
 }
 ext_of() {
   case $1 in
-    image) echo "png jpg" ;; obj) echo obj ;; ply) echo ply ;; npy) echo npy ;;
+    image) echo "png jpg" ;; obj) echo obj ;; ply) echo ply ;; npy) echo npy ;; npz) echo npz ;;
     config) echo json ;; blender) echo json ;; checkpoint) echo pt ;;
   esac
 }

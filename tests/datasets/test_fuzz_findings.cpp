@@ -9,10 +9,12 @@
 #include <string>
 
 #include "datasets/blender.h"
+#include "datasets/dtu.h"
 #include "datasets/image_io.h"
 #include "datasets/mesh_io.h"
 #include "datasets/mri_data.h"
 #include "datasets/npy.h"
+#include "datasets/npz.h"
 #include "support/test_data.h"
 
 namespace {
@@ -45,6 +47,36 @@ std::string npy_bytes(const std::string& dict, const std::string& data) {
 }
 void write(const std::filesystem::path& p, const std::string& bytes) {
   std::ofstream(p, std::ios::binary) << bytes;
+}
+// Little-endian bytes of v.
+std::string le(uint64_t v, int bytes) {
+  std::string s;
+  for (int i = 0; i < bytes; ++i) s += static_cast<char>((v >> (8 * i)) & 0xff);
+  return s;
+}
+uint32_t crc32(const std::string& s) {
+  uint32_t c = 0xffffffffu;
+  for (unsigned char ch : s) {
+    c ^= ch;
+    for (int k = 0; k < 8; ++k) c = (c >> 1) ^ (0xedb88320u & (0u - (c & 1u)));
+  }
+  return ~c;
+}
+// A zip of stored members (name, bytes). usize: the uncompressed size claimed for every member
+// (0: the true size); when set, both headers carry 0xffffffff and a zip64 extra field holding it.
+std::string stored_zip(const std::vector<std::pair<std::string, std::string>>& members, uint64_t usize = 0) {
+  std::string zip, cd;
+  for (const auto& [name, data] : members) {
+    const std::string extra = usize ? le(1, 2) + le(16, 2) + le(usize, 8) + le(data.size(), 8) : "";
+    const std::string sizes = usize ? le(0xffffffffu, 4) + le(0xffffffffu, 4) : le(data.size(), 4) + le(data.size(), 4);
+    const std::string common = le(20, 2) + le(0, 2) + le(0, 2) + le(0, 2) + le(0, 2) + le(crc32(data), 4) + sizes +
+                               le(name.size(), 2) + le(extra.size(), 2);
+    cd += "PK\x01\x02" + le(20, 2) + common + le(0, 2) + le(0, 2) + le(0, 2) + le(0, 4) + le(zip.size(), 4) + name + extra;
+    zip += "PK\x03\x04" + common + name + extra + data;
+  }
+  const size_t off = zip.size();
+  return zip + cd + "PK\x05\x06" + le(0, 4) + le(members.size(), 2) + le(members.size(), 2) + le(cd.size(), 4) +
+         le(off, 4) + le(0, 2);
 }
 }  // namespace
 
@@ -126,3 +158,37 @@ TEST(FuzzFindings, BlenderImagePathIsQuotedPrintable) {
         R"({"camera_angle_x": 0.7, "frames": [{"file_path": "a\nb", "transform_matrix": [[1,0,0,0],[0,1,0,0],[0,0,1,4],[0,0,0,1]]}]})");
   expect_one_line(runtime_error_of([&] { nf::load_blender(dir, "train"); }), "frame 0: image " + (dir / "a?b.png").string() + ": no such file");
 }
+
+// Npz (fuzz_npz): a member name with a newline quoted into the error made it two lines, in both zip
+// readers (libzip and the built-in one).
+TEST(FuzzFindings, NpzMemberNameIsQuotedPrintable) {
+  const auto dir = nf_test::scratch("fz_npz_name");
+  write(dir / "n.npz", stored_zip({{"world\nmat.npy", "not npy"}}));
+  for (const auto& load : {nf::load_npz, nf::load_npz_builtin})
+    expect_one_line(runtime_error_of([&] { load(dir / "n.npz"); }), "n.npz: member 'world?mat': not a .npy file");
+}
+
+// A member's claimed uncompressed size was allocated before reading (libzip: std::string of 2^62
+// bytes threw std::length_error; 4 GB ones took the memory); the built-in reader's zip64 fields
+// were read without bounds and stored members with two different sizes were taken at one of them.
+TEST(FuzzFindings, NpzMemberSizesAreChecked) {
+  const auto dir = nf_test::scratch("fz_npz_size");
+  const std::string npy = npy_bytes("{'descr': '<f8', 'fortran_order': False, 'shape': (1,), }", std::string(8, '\0'));
+  write(dir / "huge.npz", stored_zip({{"a.npy", npy}}, uint64_t(1) << 62));
+  expect_one_line(runtime_error_of([&] { nf::load_npz(dir / "huge.npz"); }), "huge.npz: member 'a'");
+  expect_one_line(runtime_error_of([&] { nf::load_npz_builtin(dir / "huge.npz"); }), "huge.npz: member 'a': stored member with sizes");
+  write(dir / "dup.npz", stored_zip({{"a.npy", npy}, {"a.npy", npy}}));
+  for (const auto& load : {nf::load_npz, nf::load_npz_builtin}) {
+    const std::string msg = runtime_error_of([&] { load(dir / "dup.npz"); });
+    EXPECT_EQ(msg.find('\n'), std::string::npos) << msg;
+    EXPECT_NE(msg.find("dup.npz"), std::string::npos) << msg;
+  }
+  // A zip64 extra field shorter than the fields it must hold.
+  std::string z = stored_zip({{"a.npy", npy}}, npy.size());
+  const size_t cd = z.find("PK\x01\x02");
+  z.replace(cd + 30, 2, le(8, 2));               // the central extra length: 8 instead of 20
+  z.replace(cd + 46 + 5 + 2, 2, le(4, 2));       // the zip64 field's len: 4 (half a size)
+  write(dir / "z64.npz", z);
+  expect_one_line(runtime_error_of([&] { nf::load_npz_builtin(dir / "z64.npz"); }), "z64.npz: bad central directory entry 0");
+}
+

@@ -10,6 +10,7 @@
 
 #include "fields/config.h"
 #include "fields/memory_check.h"
+#include "fields/registry.h"
 
 // "hidden_layers": 1e300 was printed through a cast to long long: undefined behaviour (UBSan:
 // "1e+300 is outside the range of representable values of type 'long long'").
@@ -37,4 +38,24 @@ TEST(FuzzFindings, JsonNumberOverflowIsMalformedJsonNamingTheFile) {
     EXPECT_EQ(msg.rfind("cfg.json: malformed JSON: number overflow parsing '1e99999'", 0), 0u) << msg;
     EXPECT_EQ(msg.find('\n'), std::string::npos) << msg;
   }
+}
+
+// A config string with a newline (a JSON "\n" in a norm name, a type, a key) was quoted into the
+// error, which became two lines (fuzz_config, fuzz/corpus/config/crash-newline-in-norm-name.json).
+// ConfigError keeps every message on one line.
+TEST(FuzzFindings, ConfigStringsWithNewlinesStayOneLine) {
+  for (const auto& [cfg, needle] : std::vector<std::pair<std::string, std::string>>{
+           {R"({"type": "mlp", "in_dim": 2, "out_dim": 1, "hidden_layers": 1, "width": 8, "norm": "b\nn"})", "unknown norm 'b?n'"},
+           {R"({"type": "ml\np"})", "unknown type 'ml?p'"},
+           {R"({"type": "mlp", "wid\nth": 8})", "unknown key 'wid?th'"}}) {
+    try {
+      (void)nf::make_field(nf::parse_json(cfg, "cfg.json"));
+      ADD_FAILURE() << "accepted " << cfg;
+    } catch (const std::runtime_error& e) {
+      const std::string msg = e.what();
+      EXPECT_NE(msg.find(needle), std::string::npos) << msg;
+      EXPECT_EQ(msg.find('\n'), std::string::npos) << msg;
+    }
+  }
+  EXPECT_EQ(std::string(nf::ConfigError("a\nb\tc").what()), "a?b?c");
 }

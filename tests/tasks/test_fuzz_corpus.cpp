@@ -18,6 +18,7 @@
 #include "fuzz/harness_config.h"
 #include "fuzz/harness_image.h"
 #include "fuzz/harness_npy.h"
+#include "fuzz/harness_npz.h"
 #include "fuzz/harness_obj.h"
 #include "fuzz/harness_ply.h"
 #include "support/cli.h"
@@ -69,6 +70,7 @@ TEST(FuzzCorpus, Image) { EXPECT_GE(replay_corpus("image", nf_fuzz::image, nf_fu
 TEST(FuzzCorpus, Obj) { EXPECT_GE(replay_corpus("obj", nf_fuzz::obj, nf_fuzz::obj_name), 2u); }
 TEST(FuzzCorpus, Ply) { EXPECT_GE(replay_corpus("ply", nf_fuzz::ply, nf_fuzz::ply_name), 3u); }
 TEST(FuzzCorpus, Npy) { EXPECT_GE(replay_corpus("npy", nf_fuzz::npy, nf_fuzz::npy_name), 3u); }
+TEST(FuzzCorpus, Npz) { EXPECT_GE(replay_corpus("npz", nf_fuzz::npz, nf_fuzz::npz_name), 4u); }
 TEST(FuzzCorpus, Blender) { EXPECT_GE(replay_corpus("blender", nf_fuzz::blender, nf_fuzz::blender_name), 2u); }
 TEST(FuzzCorpus, Config) { EXPECT_GE(replay_corpus("config", nf_fuzz::config, nf_fuzz::config_name), 6u); }
 TEST(FuzzCorpus, Checkpoint) {
@@ -82,6 +84,8 @@ TEST(FuzzCorpus, SeedsAreAccepted) {
   const std::vector<std::tuple<std::string, Harness, std::string, std::string>> seeds = {
       {"image", nf_fuzz::image, "rgb8.png", ""}, {"obj", nf_fuzz::obj, "tetra.obj", ""},
       {"ply", nf_fuzz::ply, "tetra_binary_little_endian.ply", ""}, {"npy", nf_fuzz::npy, "f4.npy", ""},
+      {"npz", nf_fuzz::npz, "two_views.npz", ""}, {"npz", nf_fuzz::npz, "two_views_deflated.npz", ""},
+      {"npz", nf_fuzz::npz, "two_views_zip64.npz", ""}, {"npz", nf_fuzz::npz, "two_views_f4_3x4.npz", ""},
       {"blender", nf_fuzz::blender, "two_frames.json", "transforms_train.json: frame 0: image "},
       {"config", nf_fuzz::config, "siren.json", ""}, {"checkpoint", nf_fuzz::checkpoint, "mlp_1x8.pt", ""}};
   for (const auto& [reader, h, file, error] : seeds) {

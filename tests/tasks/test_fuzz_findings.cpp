@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "support/cli.h"
+#include "support/shipped_data.h"
 #include "support/test_data.h"
 #include "tasks/checkpoint.h"
 
@@ -73,6 +74,26 @@ TEST(FuzzFindings, CheckpointWithACorruptEntryIsRefusedBeforeLibTorchReadsIt) {
   } catch (const std::runtime_error& e) {
     const std::string msg = e.what();
     EXPECT_EQ(msg.rfind(path + ": not a normfield checkpoint or corrupt (entry ", 0), 0u) << msg;
+    EXPECT_EQ(msg.find('\n'), std::string::npos) << msg;
+  }
+}
+
+// An entry declaring more bytes than it holds made LibTorch allocate the declared size (a deflated
+// entry declaring 3.7 GB: an OOM; fuzz_checkpoint). The declared size of every entry is checked
+// against what it holds first. (A stored entry with a wrong size is caught by libzip's consistency
+// check; LibTorch writes stored entries, so the reproducer is the fuzzer's file.)
+TEST(FuzzFindings, CheckpointEntryDeclaringMoreThanItHoldsIsRefused) {
+  const auto src = nf_test::shipped_data().parent_path().parent_path() / "fuzz" / "corpus" / "checkpoint" /
+                   "crash-deflated-entry-declares-3.7GB.pt";
+  const auto path = (nf_test::scratch("fz_ckpt_size") / "s.pt").string();
+  std::ofstream(path, std::ios::binary | std::ios::trunc) << nf_test::slurp(src);
+  try {
+    (void)nf::read_checkpoint_meta(path);
+    ADD_FAILURE() << "read a checkpoint whose entry declares 3.7 GB";
+  } catch (const std::runtime_error& e) {
+    const std::string msg = e.what();
+    EXPECT_EQ(msg.rfind(path + ": not a normfield checkpoint or corrupt (entry 26: declares 3690987769 bytes, holds 249)", 0), 0u)
+        << msg;
     EXPECT_EQ(msg.find('\n'), std::string::npos) << msg;
   }
 }
