@@ -19,6 +19,7 @@
 #include <filesystem>
 #include <fstream>
 #include <thread>
+#include <tuple>
 
 #include "app/viewer/orbit_camera.h"
 #include "app/viewer/training_run.h"
@@ -28,7 +29,9 @@
 #include "support/shipped_data.h"
 #include "support/cli.h"
 #include "support/test_data.h"
+#include "fields/registry.h"
 #include "tasks/preview.h"
+#include "tasks/task_registry.h"
 
 namespace {
 
@@ -147,6 +150,35 @@ TEST(ViewerNeus, OrbitCameraAboutAnyUpAxis) {
   // The field of view scales fx and fy together.
   cam.set_fov_x_deg(60);
   EXPECT_NEAR(cam.camera().fy / cam.camera().fx, 0.9, 1e-12);
+}
+
+// The progressive view's pixel subsets (PreviewRequest::stride, x0, y0): the same pixels as the whole
+// render, for every image (rgb, normals, depth, acc, and the error view's ground truth), with DTU's
+// full intrinsics (fx != fy, principal point off the centre).
+TEST(ViewerNeus, PixelSubsetEqualsThoseOfTheWholeRender) {
+  auto task = nf::make_task(tiny_task(), c10::kCPU);
+  at::manual_seed(0);
+  nf::Field field = nf::make_field(tiny_spec().field);
+  const auto info = task->preview_info();
+  nf::PreviewRequest r;
+  r.use_camera = true;
+  r.camera = info.cameras[7].camera;
+  r.dataset_view = 7;
+  const nf::Preview whole = task->preview(*field, r);
+  ASSERT_EQ(whole.images.size(), 5u);
+  for (const auto& [stride, x0, y0] : {std::tuple{3, 2, 1}, std::tuple{2, 1, 0}}) {
+    r.stride = stride;
+    r.x0 = x0;
+    r.y0 = y0;
+    const nf::Preview sub = task->preview(*field, r);
+    ASSERT_EQ(sub.images.size(), whole.images.size());
+    for (size_t i = 0; i < whole.images.size(); ++i) {
+      const auto want = nf::pixel_subset(whole.images[i].second.pixels, stride, x0, y0);
+      const auto& got = sub.images[i].second.pixels;
+      ASSERT_EQ(got.sizes(), want.sizes()) << whole.images[i].first;
+      EXPECT_LT((got - want).abs().max().item<double>(), 1e-4) << whole.images[i].first << " stride " << stride;
+    }
+  }
 }
 
 TEST(ViewerNeus, PreviewsHeldoutPsnrCameraAndCheckpoint) {
