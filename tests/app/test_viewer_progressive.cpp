@@ -23,6 +23,7 @@
 #include "app/viewer/training_run.h"
 #include "fields/mipnerf.h"
 #include "fields/registry.h"
+#include "render/nerf_render.h"
 #include "tasks/preview.h"
 #include "tasks/task_registry.h"
 #include "support/shipped_data.h"
@@ -83,9 +84,9 @@ const ImageBuf* find(const std::vector<ImageBuf>& v, const std::string& name) {
 // A run thread's state built by hand: the tests call its renderer directly, one slice at a time.
 namespace {
 
-struct Run {
+struct HandRun {
   TrainingRun::State s;
-  explicit Run(double lr) {
+  explicit HandRun(double lr) {
     s.spec = tiny_spec();
     s.task_cfg = tiny_task();
     s.task = nf::make_task(s.task_cfg, c10::kCPU);
@@ -197,7 +198,7 @@ TEST(ViewerProgressive, CompositeCoversEveryPixelOnceOverTheUpsampledBase) {
 // ------------------------------------------------------------------ 2. task level: pixel subsets
 TEST(ViewerProgressive, NerfPixelSubsetEqualsThoseOfTheWholeRender) {
   ASSERT_TRUE(std::filesystem::exists(lego() / "transforms_train.json")) << lego() << " not found";
-  Run run(5e-3);
+  HandRun run(5e-3);
   run.s.trainer->run_steps(20);  // a field with some structure
   auto& task = run.s.task;
   auto& field = run.s.field;
@@ -238,7 +239,7 @@ TEST(ViewerProgressive, NerfPixelSubsetEqualsThoseOfTheWholeRender) {
 // ------------------------------------------------------------------ 3. the renderer, training paused between slices
 TEST(ViewerProgressive, StillCameraReachesFullResolutionFromTheField) {
   ASSERT_TRUE(std::filesystem::exists(lego() / "transforms_train.json")) << lego() << " not found";
-  Run run(5e-3);
+  HandRun run(5e-3);
   auto& s = run.s;
   s.trainer->run_steps(30);  // some structure in the picture
   const auto info = s.task->preview_info();
