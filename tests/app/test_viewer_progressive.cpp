@@ -261,14 +261,14 @@ TEST(ViewerProgressive, StillCameraReachesFullResolutionFromTheField) {
   // Further slices (no training in between): phases of the full-resolution view, a few per slice.
   int slices = 0;
   double last_cov = 0;
-  while (s.view_coverage < 1.0 && slices < 400) {
+  do {
     nf::viewer::render_for_view(s, v, b, slice_s, false);
     ++slices;
     ASSERT_TRUE(s.view_partial);
     EXPECT_GT(s.view_coverage, last_cov);  // every slice renders at least one phase
     last_cov = s.view_coverage;
     ASSERT_EQ(find(s.images, "rgb")->width, 50);  // shown at full size from the first phase on
-  }
+  } while (s.view_coverage < 1.0 && slices < 400);
   ASSERT_DOUBLE_EQ(s.view_coverage, 1.0) << "after " << slices << " slices";
   EXPECT_GE(slices, 2) << "the whole image in one slice: the budget was not small";
   EXPECT_DOUBLE_EQ(s.view_scale, 1.0);
