@@ -23,6 +23,28 @@ nlohmann::json LrSchedule::to_json() const {
   return j;
 }
 
+LrSchedule LrSchedule::from_json(const nlohmann::json& j, const std::string& where) {
+  if (!j.is_object()) throw std::runtime_error(where + ": lr schedule must be a JSON object, got " + j.dump());
+  auto num = [&](const char* key, double def) {
+    if (!j.contains(key)) return def;
+    if (!j[key].is_number()) throw std::runtime_error(where + ": key '" + std::string(key) + "' must be a number");
+    return j[key].get<double>();
+  };
+  LrSchedule s;
+  if (j.contains("kind") && !j["kind"].is_string()) throw std::runtime_error(where + ": key 'kind' must be a string");
+  const std::string kind = j.value("kind", std::string("constant"));
+  if (kind != "constant" && kind != "exponential" && kind != "cosine")
+    throw std::runtime_error(where + ": key 'kind': unknown lr schedule '" + kind + "' (valid: constant, exponential, cosine)");
+  s.kind = kind;
+  s.lr = num("lr", s.lr);
+  s.lr_final = num("lr_final", s.lr_final);
+  const double w = num("warmup", 0);
+  if (!(s.lr > 0) || w < 0 || w != std::floor(w))
+    throw std::runtime_error(where + ": lr schedule needs lr > 0 and a whole warmup >= 0, got " + j.dump());
+  s.warmup = static_cast<int64_t>(w);
+  return s;
+}
+
 LrSchedule lr_schedule_from_string(const std::string& kind, double lr, double lr_final) {
   if (kind != "constant" && kind != "exponential" && kind != "cosine")
     throw std::invalid_argument("--schedule: unknown lr schedule '" + kind + "' (valid: constant, exponential, cosine)");

@@ -15,6 +15,8 @@ struct LrSchedule {
   int64_t warmup = 0;
   double at(int64_t step, int64_t total) const;
   nlohmann::json to_json() const;
+  // Inverse of to_json (a checkpoint's train config "lr"); errors name `where` and the key.
+  static LrSchedule from_json(const nlohmann::json& j, const std::string& where);
 };
 
 LrSchedule lr_schedule_from_string(const std::string& kind, double lr, double lr_final);

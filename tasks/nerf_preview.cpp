@@ -7,6 +7,8 @@
 #include <filesystem>
 
 #include "datasets/image_metrics.h"
+#include "render/chunked.h"
+#include "render/volume_render.h"
 #include "tasks/nerf_task.h"
 
 namespace nf {
@@ -20,6 +22,33 @@ PreviewCamera preview_camera(const NerfCamera& cam, const at::Tensor& c2w) {  //
 at::Tensor resize_area(const at::Tensor& img, int64_t h, int64_t w) {
   if (img.size(0) == h && img.size(1) == w) return img;
   return at::adaptive_avg_pool2d(img.permute({2, 0, 1}).unsqueeze(0), {h, w}).squeeze(0).permute({1, 2, 0});
+}
+
+// The pixels (x0 + stride i, y0 + stride j) of cam's render (PreviewRequest's subset): the rays of the
+// whole render at those pixels (generate_rays_at: the full-resolution mip-NeRF cone radii, not the
+// subset camera's stride times wider ones), so each pixel equals the whole render's.
+NerfView render_pixels(MipNeRFImpl& m, const Camera& cam_in, int stride, int x0, int y0, double near, double far,
+                       const NerfRenderOptions& o, const c10::Device& device) {
+  if (stride == 1 && x0 == 0 && y0 == 0) return render_view(m, cam_in, near, far, o, device);
+  const Camera sub = pixel_subset(cam_in, stride, x0, y0);
+  Camera cam = cam_in;
+  cam.c2w = cam_in.c2w.to(at::kFloat).to(device);
+  const auto opt = at::TensorOptions().dtype(at::kDouble);
+  const auto cols = (at::arange(sub.width, opt) * stride + x0).unsqueeze(0).expand({sub.height, sub.width});
+  const auto rows = (at::arange(sub.height, opt) * stride + y0).unsqueeze(1).expand({sub.height, sub.width});
+  const auto pix = at::stack({cols, rows}, -1).reshape({-1, 2}).to(device);  // [h * w, 2] (column, row)
+  auto rays = generate_rays_at(cam, pix, near, far);
+  auto outs = render_chunked_multi(
+      [&](const Rays& rr) -> std::vector<at::Tensor> {
+        auto r = render_rays(m, rr, o, /*randomized=*/false);
+        return {r.fine.rgb, normalized_depth(r.fine, r.t_fine), r.fine.acc};
+      },
+      rays, o.chunk);
+  NerfView v;
+  v.rgb = outs[0].reshape({sub.height, sub.width, 3}).to(at::kCPU);
+  v.depth = outs[1].reshape({sub.height, sub.width}).to(at::kCPU);
+  v.acc = outs[2].reshape({sub.height, sub.width}).to(at::kCPU);
+  return v;
 }
 
 std::string stem(const std::string& file) {
@@ -48,6 +77,7 @@ PreviewInfo NerfTask::preview_info() const {
 }
 
 Preview NerfTask::preview(FieldImpl& field, const PreviewRequest& r) {
+  check_pixel_subset(r, "nerf preview");
   c10::NoGradGuard no_grad;
   auto& m = as_mipnerf(field);
   m.eval();
@@ -68,7 +98,7 @@ Preview NerfTask::preview(FieldImpl& field, const PreviewRequest& r) {
   Preview p;
   const double s = std::clamp(r.scale, 1e-3, 1.0);
   const Camera cam = r.use_camera ? to_camera(r.camera).scaled(s) : camera_.at(train_poses_[0]).scaled(s);
-  auto v = render_view(m, cam, camera_.near, camera_.far, options_, device_);
+  auto v = render_pixels(m, cam, r.stride, r.x0, r.y0, camera_.near, camera_.far, options_, device_);
   auto rgb = v.rgb.clamp(0, 1).contiguous();
   p.images.push_back({"rgb", {rgb, "rgb"}});
   p.images.push_back({"depth", {depth_to_image(v.depth, v.acc, camera_.near, camera_.far).contiguous(), "unit"}});
@@ -85,7 +115,7 @@ Preview NerfTask::preview(FieldImpl& field, const PreviewRequest& r) {
       if (r.dataset_view - F < eval_.images.size(0)) gt = eval_.images[r.dataset_view - F];
     }
     if (gt.defined()) {
-      gt = resize_area(gt.to(at::kCPU, at::kFloat), cam.height, cam.width);
+      gt = pixel_subset(resize_area(gt.to(at::kCPU, at::kFloat), cam.height, cam.width), r.stride, r.x0, r.y0);
       p.images.push_back({"error", {(rgb - gt).abs().mean(2).contiguous(), "error"}});
       p.scalars["psnr_view"] = psnr(rgb, gt);
     }

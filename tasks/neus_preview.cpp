@@ -79,6 +79,7 @@ PreviewInfo NeusTask::preview_info() const {
 }
 
 Preview NeusTask::preview(FieldImpl& field, const PreviewRequest& r) {
+  check_pixel_subset(r, "neus preview");
   c10::NoGradGuard no_grad;  // (the SDF gradient of the normals turns grad mode on where it needs it)
   auto& m = as_neus(field);
   m.eval();
@@ -102,7 +103,9 @@ Preview NeusTask::preview(FieldImpl& field, const PreviewRequest& r) {
   const auto views = preview_views();
   const double s = std::clamp(r.scale, 1e-3, 1.0);
   const int default_view = eval_views_.empty() ? views[0] : eval_views_[0];
-  const Camera cam = r.use_camera ? to_camera(r.camera).scaled(s) : camera(default_view).scaled(s);
+  const Camera full = r.use_camera ? to_camera(r.camera).scaled(s) : camera(default_view).scaled(s);
+  // A pixel subset (progressive previews) is exact with the subset camera: NeuS rays have no footprint.
+  const Camera cam = pixel_subset(full, r.stride, r.x0, r.y0);
   auto v = neus_render_view(m, cam, ro, options_.chunk, device_);
   Preview p;
   auto rgb = v.rgb.clamp(0, 1).contiguous();
@@ -120,7 +123,8 @@ Preview NeusTask::preview(FieldImpl& field, const PreviewRequest& r) {
   p.images.push_back({"acc", {acc.contiguous(), "unit"}});
   // At a dataset camera: the error against its ground truth (the masked target when masks are used).
   if (r.dataset_view >= 0 && r.dataset_view < static_cast<int>(views.size())) {
-    auto gt = resize_area(target(views[static_cast<size_t>(r.dataset_view)]).to(at::kCPU), cam.height, cam.width);
+    auto gt = pixel_subset(resize_area(target(views[static_cast<size_t>(r.dataset_view)]).to(at::kCPU), full.height, full.width),
+                           r.stride, r.x0, r.y0);
     p.images.push_back({"error", {(rgb - gt).abs().mean(2).contiguous(), "error"}});
     p.scalars["psnr_view"] = psnr(rgb, gt);
   }

@@ -1,5 +1,8 @@
 #include "tasks/preview.h"
 
+#include <algorithm>
+#include <stdexcept>
+
 namespace nf {
 
 at::Tensor c2w_tensor(const PreviewCamera& camera) {
@@ -34,6 +37,29 @@ PreviewCamera preview_camera(const Camera& c) {
   m = (m * at::tensor({1.0, -1.0, -1.0, 1.0}, at::kDouble)).contiguous();
   for (int i = 0; i < 16; ++i) p.c2w[static_cast<size_t>(i)] = m.data_ptr<double>()[i];
   return p;
+}
+
+Camera pixel_subset(const Camera& cam, int stride, int x0, int y0) {
+  if (stride == 1 && x0 == 0 && y0 == 0) return cam;
+  Camera c = cam;
+  c.width = std::max(1, (cam.width - x0 + stride - 1) / stride);
+  c.height = std::max(1, (cam.height - y0 + stride - 1) / stride);
+  c.fx = cam.fx / stride;
+  c.fy = cam.fy / stride;
+  c.cx = (cam.cx - x0) / stride;
+  c.cy = (cam.cy - y0) / stride;
+  return c;
+}
+
+at::Tensor pixel_subset(const at::Tensor& image, int stride, int x0, int y0) {
+  if (stride == 1 && x0 == 0 && y0 == 0) return image;
+  return image.slice(0, y0, image.size(0), stride).slice(1, x0, image.size(1), stride).contiguous();
+}
+
+void check_pixel_subset(const PreviewRequest& r, const std::string& where) {
+  if (r.stride < 1 || r.x0 < 0 || r.y0 < 0 || r.x0 >= r.stride || r.y0 >= r.stride)
+    throw std::runtime_error(where + ": preview pixel subset needs stride >= 1 and 0 <= x0, y0 < stride (got stride " +
+                             std::to_string(r.stride) + ", x0 " + std::to_string(r.x0) + ", y0 " + std::to_string(r.y0) + ")");
 }
 
 }  // namespace nf

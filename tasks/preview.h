@@ -32,7 +32,22 @@ struct PreviewRequest {
   int dataset_view = -1;    // >= 0: the camera is dataset view k of PreviewInfo::cameras (error view)
   bool heldout = false;     // also compute "heldout_psnr" on the task's fixed held-out view
   int64_t step = 0;         // the field's training step (tasks may cache per step, e.g. calibration)
+  // Pixel subset (progressive full-resolution previews): only the pixels (x0 + stride i, y0 + stride j)
+  // of the scaled camera, i.e. an image of ceil((W - x0) / stride) x ceil((H - y0) / stride) pixels,
+  // each exactly the pixel of the whole render (rays, mip-NeRF cone radii, ground truth of the
+  // error view). stride 1, x0 = y0 = 0: the whole image. 0 <= x0, y0 < stride.
+  int stride = 1;
+  int x0 = 0, y0 = 0;
 };
+
+// The camera whose pixel (i, j) is pixel (x0 + stride i, y0 + stride j) of cam (PreviewRequest's
+// subset): fx / stride, fy / stride, cx' = (cx - x0) / stride, cy' = (cy - y0) / stride. Its rays have
+// the right origins and directions; mip-NeRF cone radii are stride times the whole render's.
+Camera pixel_subset(const Camera& cam, int stride, int x0, int y0);
+// The same subset of an image [H, W, ...] -> [ceil((H - y0) / stride), ceil((W - x0) / stride), ...].
+at::Tensor pixel_subset(const at::Tensor& image, int stride, int x0, int y0);
+// Throws "<where>: ..." unless stride >= 1 and 0 <= x0, y0 < stride.
+void check_pixel_subset(const PreviewRequest& r, const std::string& where);
 
 struct PreviewImage {
   at::Tensor pixels;          // [H, W, 3] RGB in [0, 1], or [H, W] scalar (colour-mapped by the viewer)

@@ -59,6 +59,8 @@ class Trainer {
   void run_steps(int64_t n);
   // Base learning rate of the schedule from the next step on (the viewer's lr slider); lr > 0.
   void set_lr(double lr);
+  // Replaces the schedule from the next step on (the viewer's lr control: a constant override).
+  void set_schedule(const LrSchedule& lr) { options_.lr = lr; }
   void save(const std::filesystem::path& path);
   void load(const std::filesystem::path& path);
 

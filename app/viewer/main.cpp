@@ -30,6 +30,8 @@
 #include <thread>
 
 #include "app/nerf_setup.h"
+#include "app/neus_setup.h"
+#include "app/train_flags.h"
 #include "app/viewer/viewer_app.h"
 #include "fields/config.h"
 #include "fields/mipnerf.h"
@@ -70,6 +72,35 @@ json parse_sets(const std::vector<std::string>& sets) {
   return j;
 }
 
+// The learning-rate schedule and its length the CLI trains this config with (`nerf train`,
+// `neus train`, fit-*), from the merged protocol p (merge_protocol): the CLI's own job builders decide,
+// so the viewer's runs follow the same warm-up and decay.
+void set_cli_schedule(RunSpec& r, const std::string& task, const std::string& cfg_path, const json& cfg, const json& p,
+                      const std::string& scene) {
+  nf::app::TrainFlags tf(task);
+  tf.config_path = cfg_path;
+  tf.method = p["method"];
+  tf.arch = p["arch"];
+  tf.iters = p["iters"];
+  tf.lr = p["lr"];
+  tf.lr_final = p["lr_final"];
+  tf.schedule = p["schedule"];
+  tf.seed = p["seed"];
+  tf.quiet = true;
+  json c = cfg;  // without the viewer's own keys
+  c.erase("steps_per_frame");
+  c.erase("compare");
+  nf::TrainOptions o;
+  if (task == "nerf")
+    o = nf::app::make_nerf_job(tf, c, scene, {}).train;
+  else if (task == "neus")
+    o = nf::app::make_neus_job(tf, c, scene, {}).train;
+  else
+    o = tf.train_options(task);
+  r.schedule = o.lr;
+  r.schedule_iters = o.iters;
+}
+
 // The run specs (A and, with --compare, B) from the flags, the config and the task's protocol
 // (tasks/task_registry.h merge_protocol: flag > config > task default).
 void make_specs(const CLI::App& app, Flags& f, ViewerOptions& o) {
@@ -105,6 +136,9 @@ void make_specs(const CLI::App& app, Flags& f, ViewerOptions& o) {
   if (given("--arch")) given_p["arch"] = f.arch;
   if (given("--lr")) given_p["lr"] = f.lr;
   if (given("--seed")) given_p["seed"] = f.seed;
+  json given_iters = json::object();  // the schedules' length, as the CLI's --iters
+  if (given("--iters") && o.run.max_steps > 0) given_iters["iters"] = o.run.max_steps;
+  given_p.update(given_iters);
   json base = nf::default_protocol();  // the viewer's own defaults for image fits: relu+cn 4x64
   if (!scene_task && !given("--method") && !cfg.contains("method")) given_p["method"] = f.method;
   if (!scene_task && !given("--arch") && !cfg.contains("arch")) given_p["arch"] = f.arch;
@@ -139,6 +173,7 @@ void make_specs(const CLI::App& app, Flags& f, ViewerOptions& o) {
     r.field = cfg["field"];
   }
   r.task = nf::task_config_from(task, cfg, tgiven);
+  set_cli_schedule(r, task, cfg_path, cfg, p, f.scene);
   r.heldout_every = f.heldout_every > 0 ? f.heldout_every : (scene_task ? 50 : 0);
   if (scene_task && !given("--steps-per-frame")) o.steps_per_frame = cfg.value("steps_per_frame", int64_t(1));
   if (!given("--steps-per-frame") && cfg.contains("steps_per_frame"))
@@ -155,11 +190,12 @@ void make_specs(const CLI::App& app, Flags& f, ViewerOptions& o) {
   if (scene_task) {  // another config: its field and lr, run A's task config (both render the same rays)
     const auto path = nf::app::resolve_task_config(compare, entry.config_block).string();
     const json c2 = nf::load_config_file(path);
-    const json p2 = nf::merge_protocol(task, c2, json::object(), path);
+    const json p2 = nf::merge_protocol(task, c2, given_iters, path);
     if (!c2.contains("field") && !nerf) throw nf::ConfigError(path + ": missing key 'field'");
     b.field = c2.contains("field") ? c2["field"] : nf::mipnerf_config("small");
     b.lr = f.compare_lr > 0 ? f.compare_lr : p2["lr"].get<double>();
     b.name = std::filesystem::path(path).stem().string();
+    set_cli_schedule(b, task, path, c2, p2, f.scene);  // its own config's schedule
   } else {
     auto err = nf::viewer::check_method_arch(compare, r.arch);
     if (!err.empty()) throw std::runtime_error("--compare: " + err);

@@ -1,5 +1,7 @@
 #include "app/viewer/training_run.h"
 
+#include "app/viewer/run_state.h"
+
 #include <ATen/ATen.h>
 #include <ATen/Parallel.h>
 #include <c10/core/GradMode.h>
@@ -20,8 +22,6 @@
 namespace nf::viewer {
 namespace {
 
-using Clock = std::chrono::steady_clock;
-
 // Field construction draws from the global torch generator: two runs starting at once must not
 // interleave their draws (the seed would then not reproduce the weights).
 std::mutex& init_mutex() {
@@ -39,19 +39,6 @@ std::vector<float> downsample(const std::vector<float>& h, int64_t stride) {
     out.push_back(static_cast<float>(s / static_cast<double>(e - i)));
   }
   return out;
-}
-
-ImageBuf to_buf(const std::string& name, const PreviewImage& im) {
-  ImageBuf b;
-  b.name = name;
-  b.kind = im.kind;
-  auto c = im.pixels.to(at::kCPU, at::kFloat).contiguous();
-  b.height = c.size(0);
-  b.width = c.size(1);
-  b.channels = c.dim() == 3 ? c.size(2) : 1;
-  b.data.resize(static_cast<size_t>(c.numel()));
-  std::memcpy(b.data.data(), c.data_ptr<float>(), b.data.size() * sizeof(float));
-  return b;
 }
 
 }  // namespace
@@ -91,33 +78,6 @@ void write_rgb8_png(const std::string& path, const std::vector<uint8_t>& rgb, in
   write_png(path, t.to(at::kFloat).div(255.0));
 }
 
-// ------------------------------------------------------------------ training-thread state
-struct TrainingRun::State {
-  RunSpec spec;
-  nlohmann::json task_cfg;  // config of the built task (a restart with the same one keeps it)
-  std::unique_ptr<Task> task;
-  Field field;
-  std::unique_ptr<Trainer> trainer;         // holds a reference to *task: reset before task
-  bool has_camera = false;
-  double lr = 0;                            // the lr set for the next steps
-  double last_lr = 0;                       // the lr the last step used (from its LogRecord)
-  int64_t first_step = 0;                   // trainer step when the curves start (checkpoint resume)
-  std::vector<float> loss_hist, psnr_hist;  // one entry per step
-  std::vector<std::pair<int64_t, float>> heldout;
-  int64_t last_heldout_step = -1;
-  bool failed = false;
-  std::string status;
-  std::deque<std::tuple<Clock::time_point, int64_t, double>> rate;  // (wall, step, trainer seconds)
-  double train_its = 0, wall_its = 0;
-  // The last preview: its images, the view request and step it answers, its scale and cost.
-  std::vector<ImageBuf> images;
-  std::map<std::string, double> scalars;
-  int64_t view_id = -1, view_step = -1;
-  double view_scale = 0, view_ms = 0;
-  double cost_per_px = 0;  // preview seconds per pixel (running mean)
-  int64_t step() const { return trainer ? trainer->step() : 0; }
-};
-
 namespace {
 
 void build(TrainingRun::State& s, const RunSpec& spec) {
@@ -134,6 +94,9 @@ void build(TrainingRun::State& s, const RunSpec& spec) {
   s.scalars.clear();
   s.view_id = s.view_step = -1;
   s.view_scale = 0;
+  s.view_coverage = 1;
+  s.view_partial = false;
+  s.progressive.reset();
   s.spec = spec;
   CheckpointMeta meta;
   if (!spec.checkpoint.empty()) meta = read_checkpoint_meta(spec.checkpoint);
@@ -176,12 +139,20 @@ void build(TrainingRun::State& s, const RunSpec& spec) {
                              std::to_string(dims.first) + " -> " + std::to_string(dims.second));
   s.task->check_field(*s.field);
   double lr = spec.lr;
-  if (!(lr > 0) && !spec.checkpoint.empty() && meta.train_config.contains("lr"))
-    lr = meta.train_config["lr"].value("lr", -1.0);
+  LrSchedule sched = spec.schedule;
+  int64_t iters = spec.schedule_iters;
+  if (!spec.checkpoint.empty() && iters <= 0 && meta.train_config.contains("lr")) {  // continue its schedule
+    sched = LrSchedule::from_json(meta.train_config["lr"], spec.checkpoint + ": train config");
+    const auto& it = meta.train_config.contains("iters") ? meta.train_config["iters"] : nlohmann::json();
+    iters = it.is_number_integer() ? it.get<int64_t>() : 0;
+    if (!(lr > 0)) lr = sched.lr;
+  }
   lr = resolve_lr(lr, *s.field);
   TrainOptions o;
-  o.iters = int64_t(1) << 40;  // open-ended; the schedule is constant
-  o.lr = lr_schedule_from_string("constant", lr, -1);
+  o.lr = sched;
+  o.lr.lr = lr;
+  if (iters <= 0) o.lr.kind = "constant";
+  o.iters = iters > 0 ? iters : int64_t(1) << 40;  // the trainer runs open-ended slices either way
   o.progress = false;
   o.label = "viewer " + spec.label();
   s.trainer = std::make_unique<Trainer>(s.field, *s.task, o);
@@ -198,47 +169,14 @@ void build(TrainingRun::State& s, const RunSpec& spec) {
   };
   s.status = spec.checkpoint.empty() ? "started " + spec.label()
                                      : "loaded " + spec.checkpoint + " at step " + std::to_string(s.first_step);
-}
-
-// Renders the task's preview for `view` at `scale` (training thread).
-void render_preview(TrainingRun::State& s, const ViewRequest& view, double scale, bool heldout) {
-  PreviewRequest r;
-  r.use_camera = view.use_camera && s.has_camera;
-  r.camera = view.camera;
-  r.dataset_view = view.dataset_view;
-  r.scale = scale;
-  r.heldout = heldout;
-  r.step = s.step();
-  const auto t0 = Clock::now();
-  Preview p = s.task->preview(*s.field, r);
-  const double dt = std::chrono::duration<double>(Clock::now() - t0).count();
-  s.images.clear();
-  for (const auto& [name, im] : p.images) s.images.push_back(to_buf(name, im));
-  s.scalars = p.scalars;
-  s.view_id = view.id;
-  s.view_step = s.step();
-  s.view_scale = scale;
-  s.view_ms = dt * 1000;
-  auto it = p.scalars.find("heldout_psnr");
-  if (heldout && it != p.scalars.end()) {
-    s.heldout.emplace_back(s.step(), static_cast<float>(it->second));
-    s.last_heldout_step = s.step();
-  }
-  if (!heldout && !s.images.empty()) {  // the held-out render would skew the per-pixel cost
-    const double px = static_cast<double>(s.images[0].width * s.images[0].height);
-    const double c = dt / std::max(px, 1.0);
-    s.cost_per_px = s.cost_per_px > 0 ? 0.6 * s.cost_per_px + 0.4 * c : c;
-  }
-}
-
-// The resolution factor whose preview takes about budget_s seconds.
-double scale_for(const TrainingRun::State& s, const ViewRequest& view, const RenderBudget& b, double budget_s) {
-  if (view.camera.width <= 0 || view.camera.height <= 0) return std::min(0.25, b.max_scale);  // no camera yet
-  const double W = view.camera.width, H = view.camera.height;
-  const double min_scale = std::min(1.0, 8.0 / std::min(W, H));
-  if (!(s.cost_per_px > 0)) return std::clamp(0.25, min_scale, b.max_scale);
-  const double scale = std::sqrt(budget_s / (s.cost_per_px * W * H));
-  return std::clamp(scale, min_scale, std::max(min_scale, b.max_scale));
+  char buf[160];
+  if (o.lr.kind == "constant")
+    std::snprintf(buf, sizeof buf, ", lr %.3g", lr);
+  else
+    std::snprintf(buf, sizeof buf, ", lr %.3g %s to %.3g over %lld steps", lr, o.lr.kind.c_str(),
+                  o.lr.lr_final < 0 ? lr / 10 : o.lr.lr_final, static_cast<long long>(o.iters));
+  s.status += buf;
+  if (o.lr.warmup > 0) s.status += ", warm-up " + std::to_string(o.lr.warmup);
 }
 
 }  // namespace
@@ -356,7 +294,7 @@ void TrainingRun::set_budget(const RenderBudget& budget) {
 void TrainingRun::set_lr(double lr) {
   post([lr](State& s) {
     if (!s.trainer || !(lr > 0)) return;
-    s.trainer->set_lr(lr);
+    s.trainer->set_schedule(LrSchedule{"constant", lr, -1});  // an override: this lr, no warm-up or decay
     s.lr = lr;
     char buf[64];
     std::snprintf(buf, sizeof buf, "learning rate %.3g from step %lld", lr, static_cast<long long>(s.step()));
@@ -419,28 +357,18 @@ void TrainingRun::publish(State& s, int64_t consumed, int64_t commands_done, boo
       b = render_;
     }
     if (render) {
-      double scale = 1;
-      if (s.has_camera) {
-        if (b.fixed_scale > 0)
-          scale = b.fixed_scale;
-        else if (slice_s > 0)  // training: the preview's share of the time
-          scale = scale_for(s, view, b, slice_s * (1 - b.train_share) / std::max(b.train_share, 0.02));
-        else if (view.id != s.view_id || s.view_step != s.step())
-          scale = scale_for(s, view, b, b.frame_s);
-        else  // still: refine
-          scale = std::min(b.max_scale, std::max(s.view_scale * 2, 0.0));
-      }
       const bool heldout = s.step() != s.last_heldout_step &&
                            (s.spec.heldout_every <= 0 || s.last_heldout_step < 0 ||
                             s.step() - s.last_heldout_step >= s.spec.heldout_every);
       try {
-        c10::NoGradGuard no_grad;
-        render_preview(s, view, scale, heldout);
+        render_for_view(s, view, b, slice_s, heldout);
       } catch (const std::exception& e) {
         s.status = std::string("preview failed: ") + e.what();
         s.view_id = view.id;  // do not retry the same request forever
         s.view_step = s.step();
         s.view_scale = b.max_scale;
+        s.view_partial = false;
+        s.progressive.reset();
       }
     }
     snap.step = s.step();
@@ -449,6 +377,7 @@ void TrainingRun::publish(State& s, int64_t consumed, int64_t commands_done, boo
     snap.view_id = s.view_id;
     snap.view_scale = s.view_scale;
     snap.view_ms = s.view_ms;
+    snap.view_coverage = s.view_coverage;
     snap.heldout = s.heldout;
     snap.lr = s.loss_hist.empty() ? s.lr : s.last_lr;
     snap.params = s.field->num_parameters();
@@ -497,7 +426,7 @@ void TrainingRun::thread_main() {
     if (!s.trainer || s.failed || !s.has_camera) return false;
     if (view_.id != s.view_id) return true;
     if (render_.fixed_scale > 0) return s.view_step != s.step();
-    return !view_.moving && s.view_scale < render_.max_scale - 1e-9 && (paused_ && budget_ == 0);
+    return !view_.moving && (s.view_scale < render_.max_scale - 1e-9 || s.view_partial) && (paused_ && budget_ == 0);
   };
   while (true) {
     std::vector<std::function<void(State&)>> cmds;

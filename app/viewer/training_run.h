@@ -10,8 +10,11 @@
 // Dynamic resolution (tasks with a camera, e.g. NeRF): a preview costs about c seconds per pixel
 // (measured, running mean). While training, a preview gets (1 - share) / share of the slice's time;
 // while the camera moves, the target frame time; the resolution follows (scale = sqrt(budget / (c W H))).
-// When the camera and the weights are still, each further preview doubles the scale up to max_scale
-// (progressive refinement). In lockstep mode the scale is fixed.
+// While training with a still camera, the view becomes the full-resolution image built progressively
+// from interleaved pixel subsets, a few per slice, each from the field at that moment
+// (app/viewer/progressive.h); a camera move restarts at low resolution. When the camera and the
+// weights are still (paused), each further preview doubles the scale up to max_scale (after a
+// progressive view: max_scale at once). In lockstep mode (fixed_scale) the scale is fixed.
 // This header holds no torch types (the GL/ImGui code includes it).
 #include <condition_variable>
 #include <cstdint>
@@ -24,6 +27,7 @@
 #include <thread>
 #include <vector>
 
+#include "tasks/lr_schedule.h"
 #include "tasks/preview_info.h"
 
 namespace nf {
@@ -39,6 +43,12 @@ struct RunSpec {
   std::string method = "relu+cn";
   std::string arch = "4x64";
   double lr = -1;             // <= 0: the checkpoint's, else the paper's rule (resolve_lr)
+  // The learning-rate schedule of the CLI for this config (`nerf train`, `neus train`, fit-*: kind,
+  // lr_final, warm-up; its initial lr is `lr` above) over schedule_iters steps (their --iters; past
+  // them it stays at its final value). schedule_iters <= 0: constant at lr (warm-up kept), or with
+  // `checkpoint` the checkpoint's schedule. The lr control (TrainingRun::set_lr) overrides it.
+  LrSchedule schedule;
+  int64_t schedule_iters = 0;
   uint64_t seed = 0;          // weight initialisation (and minibatch sampling)
   std::string checkpoint;     // when set: field config, weights, Adam state and step come from it
   int64_t max_steps = 0;      // > 0: pause when the run reaches this step
@@ -88,7 +98,9 @@ struct Snapshot {
   int64_t params = 0;
   int64_t view_id = 0;           // the view request the images answer
   double view_scale = 1;         // their resolution factor
-  double view_ms = 0;            // their render time
+  double view_ms = 0;            // their render time (progressive: this slice's phases)
+  double view_coverage = 1;      // share of their pixels rendered at view_scale; below 1 while a
+                                 // progressive view (training, still camera) has phases not rendered yet
   bool paused = false;
   bool failed = false;  // the run stopped (diverged or could not start); status says why
   bool ready = false;   // the task and field are built (info() is valid)
@@ -122,7 +134,7 @@ class TrainingRun {
   void set_paused(bool paused);
   void step(int64_t n);  // runs n more steps (also while paused); returns at once
   void set_steps_per_slice(int64_t n);
-  void set_lr(double lr);
+  void set_lr(double lr);  // a constant lr from the next step on, instead of the schedule
   void restart(RunSpec spec);              // new field (fresh weights), step 0; drops granted steps
   void save_checkpoint(std::string path);  // Trainer::save
   void export_png(std::string path);       // the first RGB preview image but the truth, 8-bit PNG

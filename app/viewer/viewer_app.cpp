@@ -127,7 +127,7 @@ void ViewerApp::upload_and_colormap() {
       t->raw.upload(im.data.data(), static_cast<int>(im.width), static_cast<int>(im.height),
                     static_cast<int>(im.channels));
     }
-    if (!(v.lr > 0)) v.lr = static_cast<float>(v.snap.lr);
+    if (!v.lr_editing && (!v.lr_override || !(v.lr > 0))) v.lr = static_cast<float>(v.snap.lr);  // the schedule's
   }
   if (auto_error_scale_) {  // one scale for all runs, so their error views compare
     double m = 0;
@@ -320,6 +320,7 @@ void ViewerApp::draw_run_controls(RunView& v, const char* name) {
       if (v.run->spec().checkpoint.empty() && v.ui_error.empty()) {
         v.run->restart(spec);
         v.lr = 0;
+        v.lr_override = false;
         v.its.clear();
       } else if (!v.run->spec().checkpoint.empty()) {
         v.ui_error = "a checkpoint run continues; start without --checkpoint for fresh weights";
@@ -331,8 +332,16 @@ void ViewerApp::draw_run_controls(RunView& v, const char* name) {
     ImGui::SameLine();
     if (ImGui::Button("Export PNG"))
       v.run->export_png(out_path(file_tag(s.label) + "-step" + std::to_string(s.step) + ".png"));
-    ImGui::SliderFloat("lr", &v.lr, 1e-5f, 1e-1f, "%.2e", ImGuiSliderFlags_Logarithmic);
-    if (ImGui::IsItemDeactivatedAfterEdit()) v.run->set_lr(v.lr);
+    ImGui::SliderFloat(v.lr_override ? "lr (set)###lr" : "lr (schedule)###lr", &v.lr, 1e-5f, 1e-1f, "%.2e",
+                       ImGuiSliderFlags_Logarithmic);
+    v.lr_editing = ImGui::IsItemActive();
+    if (ImGui::IsItemHovered())
+      ImGui::SetTooltip("the run follows its config's schedule (as the CLI); a value set here is used from the "
+                        "next step on, constant");
+    if (ImGui::IsItemDeactivatedAfterEdit()) {
+      v.run->set_lr(v.lr);
+      v.lr_override = true;
+    }
     ImGui::Text("step %lld   PSNR %.2f dB", static_cast<long long>(s.step), s.psnr);
     if (!s.heldout.empty())
       ImGui::Text("held-out PSNR %.2f dB (step %lld)", static_cast<double>(s.heldout.back().second),
@@ -360,6 +369,7 @@ void ViewerApp::take_screenshot(const std::string& path, int fb_w, int fb_h) {
     nlohmann::json r = {{"name", kRunNames[i]}, {"label", s.label},        {"step", s.step},
                         {"psnr", s.psnr},       {"view_scale", s.view_scale}, {"view_ms", s.view_ms},
                         {"view_id", s.view_id}, {"wall_its", s.wall_its},   {"failed", s.failed},
+                        {"view_coverage", s.view_coverage}, {"lr", s.lr},
                         {"train_its", s.train_its}, {"loss", s.loss}};
     r["heldout"] = nlohmann::json::array();
     for (const auto& [k, p] : s.heldout) r["heldout"].push_back({k, p});

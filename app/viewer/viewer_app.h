@@ -69,7 +69,9 @@ class ViewerApp {
     std::vector<std::pair<double, float>> its;  // (step, steps/s) per snapshot
     int method_idx = 0;
     std::array<char, 32> arch{};
-    float lr = 0;  // UI value
+    float lr = 0;             // UI value: the lr of the last step until the user sets one
+    bool lr_override = false; // the user set the lr (it overrides the run's schedule)
+    bool lr_editing = false;  // the lr slider is being dragged
     std::string ui_error;
   };
   void start_run(RunView& v, const RunSpec& spec);

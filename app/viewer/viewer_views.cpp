@@ -118,10 +118,11 @@ void ViewerApp::draw_3d_views(float height) {
     ImGui::BeginGroup();
     const auto* im = s.image(view_);
     {  // header: drawn clipped to the view's width, so the layout does not depend on the text
-      char info[160];
-      std::snprintf(info, sizeof info, "  step %lld  %s %lldx%lld  %.0f ms%s", static_cast<long long>(s.step),
+      char info[160], cover[32] = "";
+      if (s.view_coverage < 1) std::snprintf(cover, sizeof cover, " (%.0f%%)", 100 * s.view_coverage);
+      std::snprintf(info, sizeof info, "  step %lld  %s %lldx%lld%s  %.0f ms%s", static_cast<long long>(s.step),
                     view_.c_str(), static_cast<long long>(im ? im->width : 0),
-                    static_cast<long long>(im ? im->height : 0), s.view_ms,
+                    static_cast<long long>(im ? im->height : 0), cover, s.view_ms,
                     s.failed ? "  (stopped)" : (shown_paused(s) ? "  (paused)" : ""));
       const std::string name = std::string(kRunNames[i]) + "  " + s.label;
       const ImVec2 h0 = ImGui::GetCursorScreenPos();
@@ -287,7 +288,10 @@ void ViewerApp::draw_camera_controls() {
     for (auto& v : runs_) v->run->set_budget(b);
   }
   const auto& s = runs_[0]->snap;
-  ImGui::TextDisabled("preview scale %.3f, %.0f ms", s.view_scale, s.view_ms);
+  if (s.view_coverage < 1)
+    ImGui::TextDisabled("preview scale %.3f, %.0f%% rendered, %.0f ms", s.view_scale, 100 * s.view_coverage, s.view_ms);
+  else
+    ImGui::TextDisabled("preview scale %.3f, %.0f ms", s.view_scale, s.view_ms);
   if (!info_.heldout.empty()) ImGui::TextDisabled("held-out view: %s", info_.heldout.c_str());
 }
 

@@ -207,6 +207,10 @@ TEST(ViewerNerf, HeadlessCompareTrainsAndRendersBothRuns) {
   EXPECT_EQ(j1["runs"][0]["step"], 10);
   EXPECT_EQ(j4["runs"][0]["step"], 40);
   EXPECT_EQ(j4["runs"][1]["step"], 40);
+  // Both follow `nerf train`'s schedule of their config (mipnerf_small: 5e-3 -> 5e-4 exponential over
+  // 600 steps): the lr of step 40 (index 39), not a constant 5e-3.
+  const nf::LrSchedule sched{"exponential", 5e-3, 5e-4};
+  for (int i = 0; i < 2; ++i) EXPECT_NEAR(j4["runs"][i]["lr"].get<double>(), sched.at(39, 600), 1e-12) << i;
   // Held-out PSNR rises with training (both runs).
   for (int i = 0; i < 2; ++i) {
     const auto& h = j4["runs"][i]["heldout"];

@@ -19,6 +19,7 @@
 #include <filesystem>
 #include <fstream>
 #include <thread>
+#include <tuple>
 
 #include "app/viewer/orbit_camera.h"
 #include "app/viewer/training_run.h"
@@ -28,7 +29,9 @@
 #include "support/shipped_data.h"
 #include "support/cli.h"
 #include "support/test_data.h"
+#include "fields/registry.h"
 #include "tasks/preview.h"
+#include "tasks/task_registry.h"
 
 namespace {
 
@@ -147,6 +150,35 @@ TEST(ViewerNeus, OrbitCameraAboutAnyUpAxis) {
   // The field of view scales fx and fy together.
   cam.set_fov_x_deg(60);
   EXPECT_NEAR(cam.camera().fy / cam.camera().fx, 0.9, 1e-12);
+}
+
+// The progressive view's pixel subsets (PreviewRequest::stride, x0, y0): the same pixels as the whole
+// render, for every image (rgb, normals, depth, acc, and the error view's ground truth), with DTU's
+// full intrinsics (fx != fy, principal point off the centre).
+TEST(ViewerNeus, PixelSubsetEqualsThoseOfTheWholeRender) {
+  auto task = nf::make_task(tiny_task(), c10::kCPU);
+  at::manual_seed(0);
+  nf::Field field = nf::make_field(tiny_spec().field);
+  const auto info = task->preview_info();
+  nf::PreviewRequest r;
+  r.use_camera = true;
+  r.camera = info.cameras[7].camera;
+  r.dataset_view = 7;
+  const nf::Preview whole = task->preview(*field, r);
+  ASSERT_EQ(whole.images.size(), 5u);
+  for (const auto& [stride, x0, y0] : {std::tuple{3, 2, 1}, std::tuple{2, 1, 0}}) {
+    r.stride = stride;
+    r.x0 = x0;
+    r.y0 = y0;
+    const nf::Preview sub = task->preview(*field, r);
+    ASSERT_EQ(sub.images.size(), whole.images.size());
+    for (size_t i = 0; i < whole.images.size(); ++i) {
+      const auto want = nf::pixel_subset(whole.images[i].second.pixels, stride, x0, y0);
+      const auto& got = sub.images[i].second.pixels;
+      ASSERT_EQ(got.sizes(), want.sizes()) << whole.images[i].first;
+      EXPECT_LT((got - want).abs().max().item<double>(), 1e-4) << whole.images[i].first << " stride " << stride;
+    }
+  }
 }
 
 TEST(ViewerNeus, PreviewsHeldoutPsnrCameraAndCheckpoint) {
@@ -284,8 +316,15 @@ TEST(ViewerNeus, HeadlessCompareTrainsAndRendersBothRuns) {
   if (!can_run_viewer()) GTEST_SKIP() << "normfield-viewer not built or xvfb-run missing";
   const auto dir = nf_test::scratch("viewer_neus_gui");
   const auto shot = (dir / "neus.png").string();
+  // The viewer trains with the config's schedule (as `neus train`): 20 steps of neus_small's 200-step
+  // warm-up would barely move the fields, so these copies drop the warm-up (same names, same labels).
+  const auto configs = nf_test::shipped_data().parent_path().parent_path() / "assets" / "configs" / "neus";
+  for (const std::string name : {"neus_small_cn", "neus_small"})
+    std::ofstream(dir / (name + ".json")) << nlohmann::json{{"parent", (configs / (name + ".json")).string()},
+                                                           {"warmup", 0}}.dump();
   const auto r = run_cmd("xvfb-run -a -s '-screen 0 1280x720x24' " + viewer_path() + " --task neus --scene " +
-                         bunny_scene().string() + " --config neus_small_cn --compare neus_small --lr 5e-3 --compare-lr 5e-3" + kTiny +
+                         bunny_scene().string() + " --config " + (dir / "neus_small_cn.json").string() +
+                         " --compare " + (dir / "neus_small.json").string() + " --lr 5e-3 --compare-lr 5e-3" + kTiny +
                          " --lockstep --steps-per-frame 5 --heldout-every 5 --frames 4 --screenshot-at 1,4"
                          " --screenshot " + shot + " --out " + dir.string());
   ASSERT_EQ(r.code, 0) << r.output;
@@ -298,6 +337,9 @@ TEST(ViewerNeus, HeadlessCompareTrainsAndRendersBothRuns) {
   EXPECT_EQ(j1["runs"][0]["step"], 5);
   EXPECT_EQ(j4["runs"][0]["step"], 20);
   EXPECT_EQ(j4["runs"][1]["step"], 20);
+  // Both follow the configs' schedule (cosine from 5e-3 to neus_small's 5e-5 over 2000 steps).
+  const nf::LrSchedule sched{"cosine", 5e-3, 5e-5};
+  for (int i = 0; i < 2; ++i) EXPECT_NEAR(j4["runs"][i]["lr"].get<double>(), sched.at(19, 2000), 1e-12) << i;
   // The held-out PSNR is measured every 5 steps (both runs; the run-thread test checks the loss).
   for (int i = 0; i < 2; ++i) {
     const auto& h = j4["runs"][i]["heldout"];
