@@ -6,7 +6,8 @@
 #include <torch/nn/modules/container/modulelist.h>
 #include <torch/nn/modules/linear.h>
 
-#include "fields/encoding.h"
+#include "fields/encoding.h"#include <torch/nn/pimpl.h>
+
 #include "fields/field.h"
 
 namespace nf {
@@ -42,5 +43,10 @@ class MLPImpl : public FieldImpl {
   std::vector<Norm> norms;
   torch::nn::Linear output{nullptr};
 };
+TORCH_MODULE(MLP);
+
+class FieldRegistry;
+// Adds type "mlp" with its config keys (called by FieldRegistry::global()).
+void register_mlp(FieldRegistry& registry);
 
 }  // namespace nf
