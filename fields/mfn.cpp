@@ -6,6 +6,8 @@
 #include <cmath>
 
 #include "fields/config.h"
+#include "fields/options_json.h"
+#include "fields/registry.h"
 
 namespace nf {
 
@@ -56,17 +58,36 @@ torch::Tensor MFNImpl::forward(torch::Tensor x) {
   return output->forward(z);
 }
 
+namespace {
+// The config keys of "mfn"; defaults are MFNOptions'.
+const OptionKeys<MFNOptions>& mfn_keys() {
+  static const OptionKeys<MFNOptions> keys = [] {
+    auto k = network_shape_keys<MFNOptions>();
+    k.push_back(NF_OPTION_KEY(MFNOptions, filter));
+    k.push_back(NF_OPTION_KEY(MFNOptions, input_scale));
+    k.push_back(NF_OPTION_KEY(MFNOptions, weight_scale));
+    k.push_back(NF_OPTION_KEY(MFNOptions, alpha));
+    k.push_back(NF_OPTION_KEY(MFNOptions, beta));
+    return k;
+  }();
+  return keys;
+}
+}  // namespace
+
 nlohmann::json MFNImpl::config() const {
-  return {{"type", "mfn"},
-          {"in_dim", options.in_dim()},
-          {"out_dim", options.out_dim()},
-          {"hidden_layers", options.hidden_layers()},
-          {"width", options.width()},
-          {"filter", options.filter()},
-          {"input_scale", options.input_scale()},
-          {"weight_scale", options.weight_scale()},
-          {"alpha", options.alpha()},
-          {"beta", options.beta()}};
+  nlohmann::json j{{"type", "mfn"}};
+  write_options(mfn_keys(), options, j);
+  return j;
+}
+
+void register_mfn(FieldRegistry& registry) {
+  registry.add("mfn", option_names(mfn_keys()),
+               [](const nlohmann::json& c) -> Field {
+                 MFNOptions o(0, 0, 0, 0);
+                 read_options(mfn_keys(), c, o, "field 'mfn'");
+                 return MFN(o).ptr();
+               },
+               "multiplicative filter network (Fourier or Gabor filters)");
 }
 
 }  // namespace nf

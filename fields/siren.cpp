@@ -7,6 +7,8 @@
 #include <cmath>
 
 #include "fields/config.h"
+#include "fields/options_json.h"
+#include "fields/registry.h"
 
 namespace nf {
 
@@ -34,11 +36,33 @@ torch::Tensor SirenImpl::forward(torch::Tensor x) {
   return output->forward(x);
 }
 
+namespace {
+// The config keys of "siren"; defaults are SirenOptions'.
+const OptionKeys<SirenOptions>& siren_keys() {
+  static const OptionKeys<SirenOptions> keys = [] {
+    auto k = network_shape_keys<SirenOptions>();
+    k.push_back(NF_OPTION_KEY(SirenOptions, omega0));
+    k.push_back(NF_OPTION_KEY(SirenOptions, hidden_omega0));
+    return k;
+  }();
+  return keys;
+}
+}  // namespace
+
 nlohmann::json SirenImpl::config() const {
-  return {{"type", "siren"},          {"in_dim", options.in_dim()},
-          {"out_dim", options.out_dim()}, {"hidden_layers", options.hidden_layers()},
-          {"width", options.width()},   {"omega0", options.omega0()},
-          {"hidden_omega0", options.hidden_omega0()}};
+  nlohmann::json j{{"type", "siren"}};
+  write_options(siren_keys(), options, j);
+  return j;
+}
+
+void register_siren(FieldRegistry& registry) {
+  registry.add("siren", option_names(siren_keys()),
+               [](const nlohmann::json& c) -> Field {
+                 SirenOptions o(0, 0, 0, 0);
+                 read_options(siren_keys(), c, o, "field 'siren'");
+                 return Siren(o).ptr();
+               },
+               "SIREN, sine activations (omega0 = 30)");
 }
 
 }  // namespace nf

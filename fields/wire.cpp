@@ -5,6 +5,8 @@
 #include <cmath>
 
 #include "fields/config.h"
+#include "fields/options_json.h"
+#include "fields/registry.h"
 
 namespace nf {
 
@@ -60,11 +62,33 @@ torch::Tensor WireImpl::forward(torch::Tensor x) {
   return linear(output_, hr, hi).first;
 }
 
+namespace {
+// The config keys of "wire"; defaults are WireOptions'.
+const OptionKeys<WireOptions>& wire_keys() {
+  static const OptionKeys<WireOptions> keys = [] {
+    auto k = network_shape_keys<WireOptions>();
+    k.push_back(NF_OPTION_KEY(WireOptions, omega));
+    k.push_back(NF_OPTION_KEY(WireOptions, scale));
+    return k;
+  }();
+  return keys;
+}
+}  // namespace
+
 nlohmann::json WireImpl::config() const {
-  return {{"type", "wire"},          {"in_dim", options.in_dim()},
-          {"out_dim", options.out_dim()}, {"hidden_layers", options.hidden_layers()},
-          {"width", options.width()},   {"omega", options.omega()},
-          {"scale", options.scale()}};
+  nlohmann::json j{{"type", "wire"}};
+  write_options(wire_keys(), options, j);
+  return j;
+}
+
+void register_wire(FieldRegistry& registry) {
+  registry.add("wire", option_names(wire_keys()),
+               [](const nlohmann::json& c) -> Field {
+                 WireOptions o(0, 0, 0, 0);
+                 read_options(wire_keys(), c, o, "field 'wire'");
+                 return Wire(o).ptr();
+               },
+               "WIRE, complex Gabor wavelets (omega = 20, s = 10)");
 }
 
 }  // namespace nf
