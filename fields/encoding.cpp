@@ -12,12 +12,6 @@ namespace nf {
 
 namespace {
 
-std::string join(const std::vector<std::string>& v) {
-  std::string s;
-  for (const auto& x : v) s += (s.empty() ? "" : ", ") + x;
-  return s;
-}
-
 // The config keys of "pe" and "rff"; defaults are their Options'.
 const OptionKeys<PositionalEncodingOptions>& pe_keys() {
   static const OptionKeys<PositionalEncodingOptions> k{NF_OPTION_KEY(PositionalEncodingOptions, octaves),
@@ -48,11 +42,7 @@ torch::Tensor PositionalEncodingImpl::forward(const torch::Tensor& x) {
   return at::cat(parts, -1);
 }
 
-nlohmann::json PositionalEncodingImpl::config() const {
-  nlohmann::json j{{"type", "pe"}};
-  write_options(pe_keys(), options, j);
-  return j;
-}
+nlohmann::json PositionalEncodingImpl::config() const { return options_config("pe", pe_keys(), options); }
 
 FourierFeaturesImpl::FourierFeaturesImpl(const FourierFeaturesOptions& o) : options(o) {
   if (o.features() <= 0) throw ConfigError("encoding 'rff': key 'features' must be > 0");
@@ -64,11 +54,7 @@ torch::Tensor FourierFeaturesImpl::forward(const torch::Tensor& x) {
   return at::cat({at::cos(proj), at::sin(proj)}, -1);
 }
 
-nlohmann::json FourierFeaturesImpl::config() const {
-  nlohmann::json j{{"type", "rff"}};
-  write_options(rff_keys(), options, j);
-  return j;
-}
+nlohmann::json FourierFeaturesImpl::config() const { return options_config("rff", rff_keys(), options); }
 
 EncodingRegistry& EncodingRegistry::global() {
   static EncodingRegistry* r = [] {
@@ -107,13 +93,13 @@ Encoding EncodingRegistry::make(const nlohmann::json& cfg, int64_t in_dim) const
   const auto type = cfg_get<std::string>(cfg, "type", "none", "encoding");
   auto it = entries_.find(type);
   if (it == entries_.end())
-    throw ConfigError("encoding: unknown type '" + type + "' (valid: " + join(types()) + ")");
+    throw ConfigError("encoding: unknown type '" + type + "' (valid: " + join_names(types()) + ")");
   for (const auto& [key, value] : cfg.items()) {
     if (key == "type") continue;
     const auto& keys = it->second.keys;
     if (std::find(keys.begin(), keys.end(), key) == keys.end())
       throw ConfigError("encoding '" + type + "': unknown key '" + key + "' (valid keys: " +
-                        (keys.empty() ? std::string("none") : join(keys)) + ")");
+                        (keys.empty() ? std::string("none") : join_names(keys)) + ")");
   }
   return it->second.builder(cfg, in_dim);
 }

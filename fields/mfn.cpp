@@ -61,33 +61,18 @@ torch::Tensor MFNImpl::forward(torch::Tensor x) {
 namespace {
 // The config keys of "mfn"; defaults are MFNOptions'.
 const OptionKeys<MFNOptions>& mfn_keys() {
-  static const OptionKeys<MFNOptions> keys = [] {
-    auto k = network_shape_keys<MFNOptions>();
-    k.push_back(NF_OPTION_KEY(MFNOptions, filter));
-    k.push_back(NF_OPTION_KEY(MFNOptions, input_scale));
-    k.push_back(NF_OPTION_KEY(MFNOptions, weight_scale));
-    k.push_back(NF_OPTION_KEY(MFNOptions, alpha));
-    k.push_back(NF_OPTION_KEY(MFNOptions, beta));
-    return k;
-  }();
+  using O = MFNOptions;
+  static const auto keys = network_keys<O>({NF_OPTION_KEY(O, filter), NF_OPTION_KEY(O, input_scale), NF_OPTION_KEY(O, weight_scale),
+                                            NF_OPTION_KEY(O, alpha), NF_OPTION_KEY(O, beta)});
   return keys;
 }
 }  // namespace
 
-nlohmann::json MFNImpl::config() const {
-  nlohmann::json j{{"type", "mfn"}};
-  write_options(mfn_keys(), options, j);
-  return j;
-}
+nlohmann::json MFNImpl::config() const { return options_config("mfn", mfn_keys(), options); }
 
 void register_mfn(FieldRegistry& registry) {
-  registry.add("mfn", option_names(mfn_keys()),
-               [](const nlohmann::json& c) -> Field {
-                 MFNOptions o(0, 0, 0, 0);
-                 read_options(mfn_keys(), c, o, "field 'mfn'");
-                 return MFN(o).ptr();
-               },
-               "multiplicative filter network (Fourier or Gabor filters)");
+  add_field_type<MFNImpl>(registry, "mfn", mfn_keys(), MFNOptions(0, 0, 0, 0),
+                          "multiplicative filter network (Fourier or Gabor filters)");
 }
 
 }  // namespace nf

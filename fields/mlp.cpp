@@ -41,30 +41,12 @@ torch::Tensor MLPImpl::forward(torch::Tensor x) {
 }
 
 namespace {
-// "norm": a NormKind in the Options, its name in JSON.
-OptionKey<MLPOptions> norm_key() {
-  OptionKey<MLPOptions> k;
-  k.key = "norm";
-  k.read = [](const nlohmann::json& c, MLPOptions& o, const std::string& where) {
-    try {
-      o.norm(norm_kind_from_string(cfg_get<std::string>(c, "norm", to_string(o.norm()), where)));
-    } catch (const std::invalid_argument& e) {
-      throw ConfigError(where + ": key 'norm': " + e.what());
-    }
-  };
-  k.write = [](const MLPOptions& o, nlohmann::json& out) { out["norm"] = to_string(o.norm()); };
-  return k;
-}
-
 // The config keys of "mlp"; defaults are MLPOptions'. config() reports the built encoding's
 // full config (its defaults filled in) under "encoding".
 const OptionKeys<MLPOptions>& mlp_keys() {
   static const OptionKeys<MLPOptions> keys = [] {
     auto k = network_shape_keys<MLPOptions>();
-    k.push_back(norm_key());
-    k.push_back(NF_OPTION_KEY(MLPOptions, norm_eps));
-    k.push_back(NF_OPTION_KEY(MLPOptions, norm_momentum));
-    k.push_back(NF_OPTION_KEY(MLPOptions, norm_fused));
+    add_norm_keys(k);
     k.push_back(NF_OPTION_KEY(MLPOptions, encoding));
     k.push_back(NF_OPTION_KEY(MLPOptions, output_activation));
     return k;
@@ -74,20 +56,14 @@ const OptionKeys<MLPOptions>& mlp_keys() {
 }  // namespace
 
 nlohmann::json MLPImpl::config() const {
-  nlohmann::json j{{"type", "mlp"}};
-  write_options(mlp_keys(), options, j);
+  auto j = options_config("mlp", mlp_keys(), options);
   j["encoding"] = encoding->config();
   return j;
 }
 
 void register_mlp(FieldRegistry& registry) {
-  registry.add("mlp", option_names(mlp_keys()),
-               [](const nlohmann::json& c) -> Field {
-                 MLPOptions o(0, 0, 0, 0);
-                 read_options(mlp_keys(), c, o, "field 'mlp'");
-                 return MLP(o).ptr();
-               },
-               "Linear -> Norm -> ReLU per hidden layer (ReLU, PE, +BN/LN/GN/CN)");
+  add_field_type<MLPImpl>(registry, "mlp", mlp_keys(), MLPOptions(0, 0, 0, 0),
+                          "Linear -> Norm -> ReLU per hidden layer (ReLU, PE, +BN/LN/GN/CN)");
 }
 
 }  // namespace nf

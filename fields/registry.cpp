@@ -12,15 +12,11 @@
 #include "fields/wire.h"
 
 namespace nf {
-namespace {
-
-std::string join(const std::vector<std::string>& v) {
+std::string join_names(const std::vector<std::string>& names) {
   std::string s;
-  for (const auto& x : v) s += (s.empty() ? "" : ", ") + x;
+  for (const auto& x : names) s += (s.empty() ? "" : ", ") + x;
   return s;
 }
-
-}  // namespace
 
 FieldRegistry& FieldRegistry::global() {
   static FieldRegistry* r = [] {
@@ -52,16 +48,16 @@ const std::string& FieldRegistry::summary(const std::string& type) const { retur
 Field FieldRegistry::make(const nlohmann::json& cfg) const {
   if (!cfg.is_object()) throw ConfigError("field config must be a JSON object with a \"type\"");
   if (!cfg.contains("type") || !cfg["type"].is_string())
-    throw ConfigError("field config: missing key 'type' (valid types: " + join(types()) + ")");
+    throw ConfigError("field config: missing key 'type' (valid types: " + join_names(types()) + ")");
   const auto type = cfg["type"].get<std::string>();
   auto it = entries_.find(type);
   if (it == entries_.end())
-    throw ConfigError("field config: unknown type '" + type + "' (valid types: " + join(types()) + ")");
+    throw ConfigError("field config: unknown type '" + type + "' (valid types: " + join_names(types()) + ")");
   for (const auto& [key, value] : cfg.items()) {
     if (key == "type") continue;
     const auto& keys = it->second.keys;
     if (std::find(keys.begin(), keys.end(), key) == keys.end())
-      throw ConfigError("field '" + type + "': unknown key '" + key + "' (valid keys: " + join(keys) + ")");
+      throw ConfigError("field '" + type + "': unknown key '" + key + "' (valid keys: " + join_names(keys) + ")");
   }
   return it->second.builder(cfg);
 }
@@ -99,13 +95,13 @@ nlohmann::json method_config(const std::string& method, int64_t in_dim, int64_t 
   } else if (base == "rff") {
     c["encoding"] = {{"type", "rff"}, {"features", 256}, {"sigma", 10.0}};
   } else {
-    throw ConfigError("unknown method '" + method + "' (valid: " + join(method_names()) +
+    throw ConfigError("unknown method '" + method + "' (valid: " + join_names(method_names()) +
                       ", mfn-gabor, rff, rff+<norm>)");
   }
   try {
     norm_kind_from_string(norm);
   } catch (const std::invalid_argument&) {
-    throw ConfigError("unknown method '" + method + "' (valid: " + join(method_names()) + ")");
+    throw ConfigError("unknown method '" + method + "' (valid: " + join_names(method_names()) + ")");
   }
   c["norm"] = norm;
   return c;

@@ -39,30 +39,17 @@ torch::Tensor SirenImpl::forward(torch::Tensor x) {
 namespace {
 // The config keys of "siren"; defaults are SirenOptions'.
 const OptionKeys<SirenOptions>& siren_keys() {
-  static const OptionKeys<SirenOptions> keys = [] {
-    auto k = network_shape_keys<SirenOptions>();
-    k.push_back(NF_OPTION_KEY(SirenOptions, omega0));
-    k.push_back(NF_OPTION_KEY(SirenOptions, hidden_omega0));
-    return k;
-  }();
+  using O = SirenOptions;
+  static const auto keys = network_keys<O>({NF_OPTION_KEY(O, omega0), NF_OPTION_KEY(O, hidden_omega0)});
   return keys;
 }
 }  // namespace
 
-nlohmann::json SirenImpl::config() const {
-  nlohmann::json j{{"type", "siren"}};
-  write_options(siren_keys(), options, j);
-  return j;
-}
+nlohmann::json SirenImpl::config() const { return options_config("siren", siren_keys(), options); }
 
 void register_siren(FieldRegistry& registry) {
-  registry.add("siren", option_names(siren_keys()),
-               [](const nlohmann::json& c) -> Field {
-                 SirenOptions o(0, 0, 0, 0);
-                 read_options(siren_keys(), c, o, "field 'siren'");
-                 return Siren(o).ptr();
-               },
-               "SIREN, sine activations (omega0 = 30)");
+  add_field_type<SirenImpl>(registry, "siren", siren_keys(), SirenOptions(0, 0, 0, 0),
+                            "SIREN, sine activations (omega0 = 30)");
 }
 
 }  // namespace nf

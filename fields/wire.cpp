@@ -65,30 +65,17 @@ torch::Tensor WireImpl::forward(torch::Tensor x) {
 namespace {
 // The config keys of "wire"; defaults are WireOptions'.
 const OptionKeys<WireOptions>& wire_keys() {
-  static const OptionKeys<WireOptions> keys = [] {
-    auto k = network_shape_keys<WireOptions>();
-    k.push_back(NF_OPTION_KEY(WireOptions, omega));
-    k.push_back(NF_OPTION_KEY(WireOptions, scale));
-    return k;
-  }();
+  using O = WireOptions;
+  static const auto keys = network_keys<O>({NF_OPTION_KEY(O, omega), NF_OPTION_KEY(O, scale)});
   return keys;
 }
 }  // namespace
 
-nlohmann::json WireImpl::config() const {
-  nlohmann::json j{{"type", "wire"}};
-  write_options(wire_keys(), options, j);
-  return j;
-}
+nlohmann::json WireImpl::config() const { return options_config("wire", wire_keys(), options); }
 
 void register_wire(FieldRegistry& registry) {
-  registry.add("wire", option_names(wire_keys()),
-               [](const nlohmann::json& c) -> Field {
-                 WireOptions o(0, 0, 0, 0);
-                 read_options(wire_keys(), c, o, "field 'wire'");
-                 return Wire(o).ptr();
-               },
-               "WIRE, complex Gabor wavelets (omega = 20, s = 10)");
+  add_field_type<WireImpl>(registry, "wire", wire_keys(), WireOptions(0, 0, 0, 0),
+                           "WIRE, complex Gabor wavelets (omega = 20, s = 10)");
 }
 
 }  // namespace nf
