@@ -24,7 +24,7 @@
 #include "fields/config.h"
 #include "fields/registry.h"
 #include "tasks/sweep.h"
-#include "tasks/sweep_table.h"
+#include "report/sweep_table.h"
 
 namespace nf::app {
 namespace {

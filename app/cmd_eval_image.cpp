@@ -19,7 +19,7 @@
 #include "fields/config.h"
 #include "fields/registry.h"
 #include "tasks/image_fit.h"
-#include "tasks/plot_lines.h"
+#include "report/plot_lines.h"
 #include "tasks/sweep.h"
 #include "tasks/task_registry.h"
 

@@ -1,6 +1,6 @@
 // normfield nerf batch-eval: scenes x configs x seeds, each trained and evaluated as `nerf train`
 // does, collected in a resumable, shardable results store and written as a table in the layout of
-// the paper's Table 6 with its numbers beside ours (tasks/nerf_table.h), plus training curves and a
+// the paper's Table 6 with its numbers beside ours (report/nerf_table.h), plus training curves and a
 // montage of one test view per scene (ground truth | each config).
 //
 //   normfield nerf batch-eval --scenes $NORMFIELD_DATA/nerf_synthetic --configs mipnerf_small,mipnerf_small_cn
@@ -22,7 +22,7 @@
 #include "datasets/image_resize.h"
 #include "fields/config.h"
 #include "tasks/fit.h"
-#include "tasks/nerf_table.h"
+#include "report/nerf_table.h"
 #include "tasks/sweep.h"
 
 namespace nf::app {

@@ -17,7 +17,7 @@
 #include "app/neus_setup.h"
 #include "fields/config.h"
 #include "tasks/fit.h"
-#include "tasks/scene_table.h"
+#include "report/scene_table.h"
 #include "tasks/sweep.h"
 
 namespace nf::app {

@@ -12,7 +12,7 @@
 #include "app/commands.h"
 #include "app/flag_checks.h"
 #include "fields/registry.h"
-#include "tasks/plot.h"
+#include "report/plot.h"
 #include "tasks/spectral.h"
 
 namespace nf::app {

@@ -13,7 +13,7 @@
 #include "app/flag_checks.h"
 #include "datasets/image_io.h"
 #include "fields/registry.h"
-#include "tasks/plot.h"
+#include "report/plot.h"
 #include "tasks/spectral.h"
 
 namespace nf::app {

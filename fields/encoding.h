@@ -5,10 +5,20 @@
 //    [x, y, sin x, sin y, cos x, cos y, sin 2x, ...].
 //  - FourierFeatures: Gaussian random Fourier features (Tancik et al.): B ~ N(0, sigma^2) of shape
 //    [in_dim, features]; output [cos(2 pi x B), sin(2 pi x B)].
+//
+// Each encoding has Options + Impl (+ TORCH_MODULE) and is built from JSON through the encoding
+// registry ({"type": ..., keys}); its builder and its config keys are registered next to its
+// definition (encoding.cpp), the defaults written once, in its Options.
 #include <nlohmann/json.hpp>
+#include <torch/arg.h>
 #include <torch/nn/module.h>
+#include <torch/nn/pimpl.h>
 
+#include <functional>
+#include <map>
 #include <memory>
+#include <string>
+#include <vector>
 
 namespace nf {
 
@@ -32,33 +42,67 @@ class IdentityEncodingImpl : public EncodingImpl {
   int64_t in_dim_;
 };
 
+struct PositionalEncodingOptions {
+  explicit PositionalEncodingOptions(int64_t in_dim) : in_dim_(in_dim) {}
+  TORCH_ARG(int64_t, in_dim);            // from the field, not a config key
+  TORCH_ARG(int64_t, octaves) = 10;      // >= 0
+  TORCH_ARG(bool, include_input) = true;
+};
+
 class PositionalEncodingImpl : public EncodingImpl {
  public:
-  PositionalEncodingImpl(int64_t in_dim, int64_t octaves = 10, bool include_input = true);
+  explicit PositionalEncodingImpl(const PositionalEncodingOptions& options);
   torch::Tensor forward(const torch::Tensor& x) override;
-  int64_t out_dim() const override { return (include_input_ ? in_dim_ : 0) + 2 * in_dim_ * octaves_; }
+  int64_t out_dim() const override {
+    return (options.include_input() ? options.in_dim() : 0) + 2 * options.in_dim() * options.octaves();
+  }
   nlohmann::json config() const override;
 
- private:
-  int64_t in_dim_, octaves_;
-  bool include_input_;
+  PositionalEncodingOptions options;
+};
+TORCH_MODULE(PositionalEncoding);
+
+struct FourierFeaturesOptions {
+  explicit FourierFeaturesOptions(int64_t in_dim) : in_dim_(in_dim) {}
+  TORCH_ARG(int64_t, in_dim);          // from the field, not a config key
+  TORCH_ARG(int64_t, features) = 256;  // > 0
+  TORCH_ARG(double, sigma) = 10.0;
 };
 
 class FourierFeaturesImpl : public EncodingImpl {
  public:
-  FourierFeaturesImpl(int64_t in_dim, int64_t features = 256, double sigma = 10.0);
+  explicit FourierFeaturesImpl(const FourierFeaturesOptions& options);
   torch::Tensor forward(const torch::Tensor& x) override;
-  int64_t out_dim() const override { return 2 * features_; }
+  int64_t out_dim() const override { return 2 * options.features(); }
   nlohmann::json config() const override;
+
+  FourierFeaturesOptions options;
   torch::Tensor B;  // [in_dim, features] buffer (saved with the model)
+};
+TORCH_MODULE(FourierFeatures);
+
+// Builds an encoding of `in_dim` inputs from its config (checked against the registered keys).
+using EncodingBuilder = std::function<Encoding(const nlohmann::json& cfg, int64_t in_dim)>;
+
+class EncodingRegistry {
+ public:
+  static EncodingRegistry& global();  // holds the built-in types: none, pe, rff
+  // `keys`: the config keys this type accepts (besides "type").
+  void add(const std::string& type, std::vector<std::string> keys, EncodingBuilder builder);
+  Encoding make(const nlohmann::json& cfg, int64_t in_dim) const;
+  std::vector<std::string> types() const;
 
  private:
-  int64_t in_dim_, features_;
-  double sigma_;
+  struct Entry {
+    std::vector<std::string> keys;
+    EncodingBuilder builder;
+  };
+  std::map<std::string, Entry> entries_;
 };
 
 // {"type": "none"} | {"type": "pe", "octaves": 10, "include_input": true}
-// | {"type": "rff", "features": 256, "sigma": 10}
+// | {"type": "rff", "features": 256, "sigma": 10}; null is "none". Unknown types and keys are a
+// ConfigError listing the valid ones.
 Encoding make_encoding(const nlohmann::json& cfg, int64_t in_dim);
 
 }  // namespace nf

@@ -6,6 +6,8 @@
 #include <cmath>
 
 #include "fields/config.h"
+#include "fields/options_json.h"
+#include "fields/registry.h"
 
 namespace nf {
 
@@ -56,17 +58,21 @@ torch::Tensor MFNImpl::forward(torch::Tensor x) {
   return output->forward(z);
 }
 
-nlohmann::json MFNImpl::config() const {
-  return {{"type", "mfn"},
-          {"in_dim", options.in_dim()},
-          {"out_dim", options.out_dim()},
-          {"hidden_layers", options.hidden_layers()},
-          {"width", options.width()},
-          {"filter", options.filter()},
-          {"input_scale", options.input_scale()},
-          {"weight_scale", options.weight_scale()},
-          {"alpha", options.alpha()},
-          {"beta", options.beta()}};
+namespace {
+// The config keys of "mfn"; defaults are MFNOptions'.
+const OptionKeys<MFNOptions>& mfn_keys() {
+  using O = MFNOptions;
+  static const auto keys = network_keys<O>({NF_OPTION_KEY(O, filter), NF_OPTION_KEY(O, input_scale), NF_OPTION_KEY(O, weight_scale),
+                                            NF_OPTION_KEY(O, alpha), NF_OPTION_KEY(O, beta)});
+  return keys;
+}
+}  // namespace
+
+nlohmann::json MFNImpl::config() const { return options_config("mfn", mfn_keys(), options); }
+
+void register_mfn(FieldRegistry& registry) {
+  add_field_type<MFNImpl>(registry, "mfn", mfn_keys(), MFNOptions(0, 0, 0, 0),
+                          "multiplicative filter network (Fourier or Gabor filters)");
 }
 
 }  // namespace nf

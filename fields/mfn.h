@@ -6,6 +6,7 @@
 // hidden weights U(+-sqrt(weight_scale / width)); Gabor gamma ~ Gamma(alpha / (L + 1), beta),
 // mu ~ U(-1, 1). `hidden_layers` = L + 1 filters (so 5x20 has 5 filters and 4 multiplicative layers).
 #include <torch/nn/modules/linear.h>
+#include <torch/nn/pimpl.h>
 
 #include "fields/field.h"
 
@@ -42,5 +43,10 @@ class MFNImpl : public FieldImpl {
  private:
   torch::Tensor filter(size_t i, const torch::Tensor& x);  // [N, in] -> [N, width]
 };
+TORCH_MODULE(MFN);
+
+class FieldRegistry;
+// Adds type "mfn" with its config keys (called by FieldRegistry::global()).
+void register_mfn(FieldRegistry& registry);
 
 }  // namespace nf

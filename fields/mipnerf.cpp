@@ -6,6 +6,7 @@
 #include <torch/nn/init.h>
 
 #include "fields/config.h"
+#include "fields/options_json.h"
 #include "fields/registry.h"
 
 namespace nf {
@@ -149,25 +150,30 @@ void MipNeRFImpl::calibrate_nerf(const std::function<void()>& coarse_pass, const
   pass_stats.fill_(1.0);
 }
 
-nlohmann::json MipNeRFImpl::config() const {
-  const auto& o = options;
-  return {{"type", "mipnerf"},
-          {"depth", o.depth()},
-          {"width", o.width()},
-          {"skip", o.skip()},
-          {"norm", to_string(o.norm())},
-          {"norm_eps", o.norm_eps()},
-          {"norm_momentum", o.norm_momentum()},
-          {"norm_fused", o.norm_fused()},
-          {"norm_view", o.norm_view()},
-          {"view_width", o.view_width()},
-          {"view_depth", o.view_depth()},
-          {"ipe_min_deg", o.ipe_min_deg()},
-          {"ipe_max_deg", o.ipe_max_deg()},
-          {"view_max_deg", o.view_max_deg()},
-          {"density_bias", o.density_bias()},
-          {"rgb_padding", o.rgb_padding()}};
+namespace {
+// The config keys of "mipnerf" (besides "preset"); defaults are MipNeRFOptions', but view_width's
+// is half the width (at least 1).
+const OptionKeys<MipNeRFOptions>& mipnerf_keys() {
+  using O = MipNeRFOptions;
+  static const OptionKeys<O> keys = [] {
+    OptionKeys<O> k{NF_OPTION_KEY(O, depth), NF_OPTION_KEY(O, width), NF_OPTION_KEY(O, skip)};
+    add_norm_keys(k);
+    k.push_back(NF_OPTION_KEY(O, norm_view));
+    auto view_width = NF_OPTION_KEY(O, view_width);
+    view_width.read = [](const nlohmann::json& c, O& o, const std::string& w) {
+      o.view_width(cfg_get<int64_t>(c, "view_width", o.width() / 2 > 0 ? o.width() / 2 : 1, w));
+    };
+    k.push_back(view_width);
+    for (auto key : {NF_OPTION_KEY(O, view_depth), NF_OPTION_KEY(O, ipe_min_deg), NF_OPTION_KEY(O, ipe_max_deg),
+                     NF_OPTION_KEY(O, view_max_deg), NF_OPTION_KEY(O, density_bias), NF_OPTION_KEY(O, rgb_padding)})
+      k.push_back(key);
+    return k;
+  }();
+  return keys;
 }
+}  // namespace
+
+nlohmann::json MipNeRFImpl::config() const { return options_config("mipnerf", mipnerf_keys(), options); }
 
 nlohmann::json mipnerf_config(const std::string& preset, const std::string& norm) {
   nlohmann::json c{{"type", "mipnerf"}, {"norm", norm}};
@@ -182,42 +188,10 @@ nlohmann::json mipnerf_config(const std::string& preset, const std::string& norm
 }
 
 void register_mipnerf(FieldRegistry& registry) {
-  registry.add(
-      "mipnerf",
-      {"preset", "depth", "width", "skip", "norm", "norm_eps", "norm_momentum", "norm_fused", "norm_view",
-       "view_width", "view_depth", "ipe_min_deg", "ipe_max_deg", "view_max_deg", "density_bias", "rgb_padding"},
-      [](const nlohmann::json& c_in) -> Field {
-        const std::string w = "field 'mipnerf'";
-        nlohmann::json c = c_in;
-        if (c.contains("preset")) {  // preset values are defaults; explicit keys override them
-          auto base = mipnerf_config(cfg_get<std::string>(c, "preset", "full", w), "none");
-          base.erase("norm");
-          for (auto& [k, v] : base.items())
-            if (!c.contains(k)) c[k] = v;
-        }
-        MipNeRFOptions o;
-        o.depth(cfg_get<int64_t>(c, "depth", 8, w));
-        o.width(cfg_get<int64_t>(c, "width", 256, w));
-        o.skip(cfg_get<int64_t>(c, "skip", 4, w));
-        try {
-          o.norm(norm_kind_from_string(cfg_get<std::string>(c, "norm", "none", w)));
-        } catch (const std::invalid_argument& e) {
-          throw ConfigError(w + ": key 'norm': " + e.what());
-        }
-        o.norm_eps(cfg_get<double>(c, "norm_eps", 1e-5, w));
-        o.norm_momentum(cfg_get<double>(c, "norm_momentum", 0.0, w));
-        o.norm_fused(cfg_get<bool>(c, "norm_fused", true, w));
-        o.norm_view(cfg_get<bool>(c, "norm_view", false, w));
-        o.view_width(cfg_get<int64_t>(c, "view_width", o.width() / 2 > 0 ? o.width() / 2 : 1, w));
-        o.view_depth(cfg_get<int64_t>(c, "view_depth", 1, w));
-        o.ipe_min_deg(cfg_get<int64_t>(c, "ipe_min_deg", 0, w));
-        o.ipe_max_deg(cfg_get<int64_t>(c, "ipe_max_deg", 16, w));
-        o.view_max_deg(cfg_get<int64_t>(c, "view_max_deg", 4, w));
-        o.density_bias(cfg_get<double>(c, "density_bias", -1.0, w));
-        o.rgb_padding(cfg_get<double>(c, "rgb_padding", 0.001, w));
-        return std::make_shared<MipNeRFImpl>(o);
-      },
-      "mip-NeRF MLP (IPE input, skip at layer 4, density + view-dependent rgb; optional BN/LN/GN/CN)");
+  add_field_type<MipNeRFImpl>(
+      registry, "mipnerf", mipnerf_keys(), MipNeRFOptions(),
+      "mip-NeRF MLP (IPE input, skip at layer 4, density + view-dependent rgb; optional BN/LN/GN/CN)",
+      [](const std::string& preset) { return mipnerf_config(preset, "none"); });
 }
 
 }  // namespace nf

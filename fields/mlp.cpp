@@ -3,6 +3,8 @@
 #include <ATen/ATen.h>
 
 #include "fields/config.h"
+#include "fields/options_json.h"
+#include "fields/registry.h"
 
 namespace nf {
 
@@ -38,18 +40,30 @@ torch::Tensor MLPImpl::forward(torch::Tensor x) {
   return options.output_activation() == "sigmoid" ? at::sigmoid(x) : x;
 }
 
+namespace {
+// The config keys of "mlp"; defaults are MLPOptions'. config() reports the built encoding's
+// full config (its defaults filled in) under "encoding".
+const OptionKeys<MLPOptions>& mlp_keys() {
+  static const OptionKeys<MLPOptions> keys = [] {
+    auto k = network_shape_keys<MLPOptions>();
+    add_norm_keys(k);
+    k.push_back(NF_OPTION_KEY(MLPOptions, encoding));
+    k.push_back(NF_OPTION_KEY(MLPOptions, output_activation));
+    return k;
+  }();
+  return keys;
+}
+}  // namespace
+
 nlohmann::json MLPImpl::config() const {
-  return {{"type", "mlp"},
-          {"in_dim", options.in_dim()},
-          {"out_dim", options.out_dim()},
-          {"hidden_layers", options.hidden_layers()},
-          {"width", options.width()},
-          {"norm", to_string(options.norm())},
-          {"norm_eps", options.norm_eps()},
-          {"norm_momentum", options.norm_momentum()},
-          {"norm_fused", options.norm_fused()},
-          {"encoding", encoding->config()},
-          {"output_activation", options.output_activation()}};
+  auto j = options_config("mlp", mlp_keys(), options);
+  j["encoding"] = encoding->config();
+  return j;
+}
+
+void register_mlp(FieldRegistry& registry) {
+  add_field_type<MLPImpl>(registry, "mlp", mlp_keys(), MLPOptions(0, 0, 0, 0),
+                          "Linear -> Norm -> ReLU per hidden layer (ReLU, PE, +BN/LN/GN/CN)");
 }
 
 }  // namespace nf

@@ -5,6 +5,7 @@
 // Linear(in,28) then 9 x Linear(28,28), each followed by Norm and ReLU, then Linear(28,out).
 #include <torch/nn/modules/container/modulelist.h>
 #include <torch/nn/modules/linear.h>
+#include <torch/nn/pimpl.h>
 
 #include "fields/encoding.h"
 #include "fields/field.h"
@@ -42,5 +43,10 @@ class MLPImpl : public FieldImpl {
   std::vector<Norm> norms;
   torch::nn::Linear output{nullptr};
 };
+TORCH_MODULE(MLP);
+
+class FieldRegistry;
+// Adds type "mlp" with its config keys (called by FieldRegistry::global()).
+void register_mlp(FieldRegistry& registry);
 
 }  // namespace nf

@@ -9,6 +9,7 @@
 #include <cmath>
 
 #include "fields/config.h"
+#include "fields/options_json.h"
 #include "fields/registry.h"
 
 namespace nf {
@@ -270,29 +271,26 @@ torch::Tensor NeuSImpl::sdf_kept(const torch::Tensor& x) {
 
 torch::Tensor NeuSImpl::inv_s() const { return at::exp(variance * 10.0); }
 
-nlohmann::json NeuSImpl::config() const {
-  const auto& o = options;
-  return {{"type", "neus"},
-          {"sdf_depth", o.sdf_depth()},
-          {"sdf_width", o.sdf_width()},
-          {"skip", o.skip()},
-          {"multires", o.multires()},
-          {"feature_dim", o.feature_dim()},
-          {"bias", o.bias()},
-          {"scale", o.scale()},
-          {"geometric_init", o.geometric_init()},
-          {"weight_norm", o.weight_norm()},
-          {"color_depth", o.color_depth()},
-          {"color_width", o.color_width()},
-          {"multires_view", o.multires_view()},
-          {"init_variance", o.init_variance()},
-          {"norm", to_string(o.norm())},
-          {"norm_eps", o.norm_eps()},
-          {"norm_momentum", o.norm_momentum()},
-          {"norm_fused", o.norm_fused()},
-          {"gradient_mode", to_string(o.gradient_mode())},
-          {"norm_init", o.norm_init()}};
+namespace {
+// The config keys of "neus" (besides "preset"); defaults are NeuSOptions'.
+const OptionKeys<NeuSOptions>& neus_keys() {
+  using O = NeuSOptions;
+  static const OptionKeys<O> keys = [] {
+    OptionKeys<O> k{NF_OPTION_KEY(O, sdf_depth),      NF_OPTION_KEY(O, sdf_width),     NF_OPTION_KEY(O, skip),
+                    NF_OPTION_KEY(O, multires),       NF_OPTION_KEY(O, feature_dim),   NF_OPTION_KEY(O, bias),
+                    NF_OPTION_KEY(O, scale),          NF_OPTION_KEY(O, geometric_init), NF_OPTION_KEY(O, weight_norm),
+                    NF_OPTION_KEY(O, color_depth),    NF_OPTION_KEY(O, color_width),   NF_OPTION_KEY(O, multires_view),
+                    NF_OPTION_KEY(O, init_variance)};
+    add_norm_keys(k);
+    k.push_back(NF_NAMED_KEY(O, gradient_mode, gradient_mode_from_string));
+    k.push_back(NF_OPTION_KEY(O, norm_init));
+    return k;
+  }();
+  return keys;
 }
+}  // namespace
+
+nlohmann::json NeuSImpl::config() const { return options_config("neus", neus_keys(), options); }
 
 nlohmann::json neus_config(const std::string& preset, const std::string& norm) {
   nlohmann::json c{{"type", "neus"}, {"norm", norm}};
@@ -309,51 +307,9 @@ nlohmann::json neus_config(const std::string& preset, const std::string& norm) {
 }
 
 void register_neus(FieldRegistry& registry) {
-  registry.add(
-      "neus",
-      {"preset", "sdf_depth", "sdf_width", "skip", "multires", "feature_dim", "bias", "scale", "geometric_init",
-       "weight_norm", "color_depth", "color_width", "multires_view", "init_variance", "norm", "norm_eps",
-       "norm_momentum", "norm_fused", "gradient_mode", "norm_init"},
-      [](const nlohmann::json& c_in) -> Field {
-        const std::string w = "field 'neus'";
-        nlohmann::json c = c_in;
-        if (c.contains("preset")) {  // preset values are defaults; explicit keys override them
-          auto base = neus_config(cfg_get<std::string>(c, "preset", "full", w), "none");
-          base.erase("norm");
-          for (auto& [k, v] : base.items())
-            if (!c.contains(k)) c[k] = v;
-        }
-        NeuSOptions o;
-        o.sdf_depth(cfg_get<int64_t>(c, "sdf_depth", 8, w));
-        o.sdf_width(cfg_get<int64_t>(c, "sdf_width", 256, w));
-        o.skip(cfg_get<int64_t>(c, "skip", 4, w));
-        o.multires(cfg_get<int64_t>(c, "multires", 6, w));
-        o.feature_dim(cfg_get<int64_t>(c, "feature_dim", 256, w));
-        o.bias(cfg_get<double>(c, "bias", 0.5, w));
-        o.scale(cfg_get<double>(c, "scale", 1.0, w));
-        o.geometric_init(cfg_get<bool>(c, "geometric_init", true, w));
-        o.weight_norm(cfg_get<bool>(c, "weight_norm", true, w));
-        o.color_depth(cfg_get<int64_t>(c, "color_depth", 4, w));
-        o.color_width(cfg_get<int64_t>(c, "color_width", 256, w));
-        o.multires_view(cfg_get<int64_t>(c, "multires_view", 4, w));
-        o.init_variance(cfg_get<double>(c, "init_variance", 0.3, w));
-        try {
-          o.norm(norm_kind_from_string(cfg_get<std::string>(c, "norm", "none", w)));
-        } catch (const std::invalid_argument& e) {
-          throw ConfigError(w + ": key 'norm': " + e.what());
-        }
-        o.norm_eps(cfg_get<double>(c, "norm_eps", 1e-5, w));
-        o.norm_momentum(cfg_get<double>(c, "norm_momentum", 0.0, w));
-        o.norm_fused(cfg_get<bool>(c, "norm_fused", true, w));
-        try {
-          o.gradient_mode(gradient_mode_from_string(cfg_get<std::string>(c, "gradient_mode", "per_point", w)));
-        } catch (const std::invalid_argument& e) {
-          throw ConfigError(w + ": key 'gradient_mode': " + e.what());
-        }
-        o.norm_init(cfg_get<std::string>(c, "norm_init", o.norm_init(), w));
-        return std::make_shared<NeuSImpl>(o);
-      },
-      "NeuS SDF + colour + variance networks (geometric init, weight norm; optional BN/LN/GN/CN)");
+  add_field_type<NeuSImpl>(registry, "neus", neus_keys(), NeuSOptions(),
+                           "NeuS SDF + colour + variance networks (geometric init, weight norm; optional BN/LN/GN/CN)",
+                           [](const std::string& preset) { return neus_config(preset, "none"); });
 }
 
 }  // namespace nf

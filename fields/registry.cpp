@@ -12,92 +12,19 @@
 #include "fields/wire.h"
 
 namespace nf {
-namespace {
-
-std::string join(const std::vector<std::string>& v) {
+std::string join_names(const std::vector<std::string>& names) {
   std::string s;
-  for (const auto& x : v) s += (s.empty() ? "" : ", ") + x;
+  for (const auto& x : names) s += (s.empty() ? "" : ", ") + x;
   return s;
 }
-
-std::vector<std::string> with_common(std::vector<std::string> extra) {
-  // Function-local (not a namespace-scope vector): other files may register fields during static
-  // initialisation, before this file's globals exist.
-  static const char* const kCommon[] = {"in_dim", "out_dim", "hidden_layers", "width"};
-  extra.insert(extra.begin(), std::begin(kCommon), std::end(kCommon));
-  return extra;
-}
-
-template <typename O>
-O common_options(const nlohmann::json& c, const std::string& where) {
-  // Sizes are checked here, before any module is built (an in_dim of 0 reached LibTorch's
-  // multi-line errors; found by fuzz/fuzz_config).
-  auto dim = [&](const char* key, int64_t min) {
-    const auto v = cfg_require<int64_t>(c, key, where);
-    if (v < min || v > (int64_t{1} << 24))
-      throw ConfigError(where + ": key '" + key + "' must be in [" + std::to_string(min) + ", 16777216], got " +
-                        std::to_string(v));
-    return v;
-  };
-  return O(dim("in_dim", 1), dim("out_dim", 1), dim("hidden_layers", 0), dim("width", 1));
-}
-
-void register_builtins(FieldRegistry& r) {
-  r.add("mlp", with_common({"norm", "norm_eps", "norm_momentum", "norm_fused", "encoding", "output_activation"}),
-        [](const nlohmann::json& c) -> Field {
-          const std::string w = "field 'mlp'";
-          auto o = common_options<MLPOptions>(c, w);
-          try {
-            o.norm(norm_kind_from_string(cfg_get<std::string>(c, "norm", "none", w)));
-          } catch (const std::invalid_argument& e) {
-            throw ConfigError(w + ": key 'norm': " + e.what());
-          }
-          o.norm_eps(cfg_get<double>(c, "norm_eps", 1e-5, w));
-          o.norm_momentum(cfg_get<double>(c, "norm_momentum", 0.1, w));
-          o.norm_fused(cfg_get<bool>(c, "norm_fused", true, w));
-          if (c.contains("encoding")) o.encoding(c.at("encoding"));
-          o.output_activation(cfg_get<std::string>(c, "output_activation", "none", w));
-          return std::make_shared<MLPImpl>(o);
-        },
-        "Linear -> Norm -> ReLU per hidden layer (ReLU, PE, +BN/LN/GN/CN)");
-  r.add("siren", with_common({"omega0", "hidden_omega0"}),
-        [](const nlohmann::json& c) -> Field {
-          const std::string w = "field 'siren'";
-          auto o = common_options<SirenOptions>(c, w);
-          o.omega0(cfg_get<double>(c, "omega0", 30.0, w));
-          o.hidden_omega0(cfg_get<double>(c, "hidden_omega0", 30.0, w));
-          return std::make_shared<SirenImpl>(o);
-        },
-        "SIREN, sine activations (omega0 = 30)");
-  r.add("wire", with_common({"omega", "scale"}),
-        [](const nlohmann::json& c) -> Field {
-          const std::string w = "field 'wire'";
-          auto o = common_options<WireOptions>(c, w);
-          o.omega(cfg_get<double>(c, "omega", 20.0, w));
-          o.scale(cfg_get<double>(c, "scale", 10.0, w));
-          return std::make_shared<WireImpl>(o);
-        },
-        "WIRE, complex Gabor wavelets (omega = 20, s = 10)");
-  r.add("mfn", with_common({"filter", "input_scale", "weight_scale", "alpha", "beta"}),
-        [](const nlohmann::json& c) -> Field {
-          const std::string w = "field 'mfn'";
-          auto o = common_options<MFNOptions>(c, w);
-          o.filter(cfg_get<std::string>(c, "filter", "fourier", w));
-          o.input_scale(cfg_get<double>(c, "input_scale", 256.0, w));
-          o.weight_scale(cfg_get<double>(c, "weight_scale", 1.0, w));
-          o.alpha(cfg_get<double>(c, "alpha", 6.0, w));
-          o.beta(cfg_get<double>(c, "beta", 1.0, w));
-          return std::make_shared<MFNImpl>(o);
-        },
-        "multiplicative filter network (Fourier or Gabor filters)");
-}
-
-}  // namespace
 
 FieldRegistry& FieldRegistry::global() {
   static FieldRegistry* r = [] {
     auto* reg = new FieldRegistry();
-    register_builtins(*reg);
+    register_mlp(*reg);
+    register_siren(*reg);
+    register_wire(*reg);
+    register_mfn(*reg);
     register_mipnerf(*reg);
     register_neus(*reg);
     return reg;
@@ -121,16 +48,16 @@ const std::string& FieldRegistry::summary(const std::string& type) const { retur
 Field FieldRegistry::make(const nlohmann::json& cfg) const {
   if (!cfg.is_object()) throw ConfigError("field config must be a JSON object with a \"type\"");
   if (!cfg.contains("type") || !cfg["type"].is_string())
-    throw ConfigError("field config: missing key 'type' (valid types: " + join(types()) + ")");
+    throw ConfigError("field config: missing key 'type' (valid types: " + join_names(types()) + ")");
   const auto type = cfg["type"].get<std::string>();
   auto it = entries_.find(type);
   if (it == entries_.end())
-    throw ConfigError("field config: unknown type '" + type + "' (valid types: " + join(types()) + ")");
+    throw ConfigError("field config: unknown type '" + type + "' (valid types: " + join_names(types()) + ")");
   for (const auto& [key, value] : cfg.items()) {
     if (key == "type") continue;
     const auto& keys = it->second.keys;
     if (std::find(keys.begin(), keys.end(), key) == keys.end())
-      throw ConfigError("field '" + type + "': unknown key '" + key + "' (valid keys: " + join(keys) + ")");
+      throw ConfigError("field '" + type + "': unknown key '" + key + "' (valid keys: " + join_names(keys) + ")");
   }
   return it->second.builder(cfg);
 }
@@ -168,13 +95,13 @@ nlohmann::json method_config(const std::string& method, int64_t in_dim, int64_t 
   } else if (base == "rff") {
     c["encoding"] = {{"type", "rff"}, {"features", 256}, {"sigma", 10.0}};
   } else {
-    throw ConfigError("unknown method '" + method + "' (valid: " + join(method_names()) +
+    throw ConfigError("unknown method '" + method + "' (valid: " + join_names(method_names()) +
                       ", mfn-gabor, rff, rff+<norm>)");
   }
   try {
     norm_kind_from_string(norm);
   } catch (const std::invalid_argument&) {
-    throw ConfigError("unknown method '" + method + "' (valid: " + join(method_names()) + ")");
+    throw ConfigError("unknown method '" + method + "' (valid: " + join_names(method_names()) + ")");
   }
   c["norm"] = norm;
   return c;

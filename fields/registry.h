@@ -41,6 +41,9 @@ class FieldRegistry {
 
 Field make_field(const nlohmann::json& cfg);
 
+// "a, b, c": the valid names listed in config errors.
+std::string join_names(const std::vector<std::string>& names);
+
 // The paper's methods: siren, mfn, wire, relu, relu+bn, relu+ln, relu+gn, relu+cn, pe, pe+bn, pe+ln,
 // pe+gn, pe+cn (also accepted: "rff", "rff+cn", ..., "mfn-gabor").
 const std::vector<std::string>& method_names();

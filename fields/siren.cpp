@@ -7,6 +7,8 @@
 #include <cmath>
 
 #include "fields/config.h"
+#include "fields/options_json.h"
+#include "fields/registry.h"
 
 namespace nf {
 
@@ -34,11 +36,20 @@ torch::Tensor SirenImpl::forward(torch::Tensor x) {
   return output->forward(x);
 }
 
-nlohmann::json SirenImpl::config() const {
-  return {{"type", "siren"},          {"in_dim", options.in_dim()},
-          {"out_dim", options.out_dim()}, {"hidden_layers", options.hidden_layers()},
-          {"width", options.width()},   {"omega0", options.omega0()},
-          {"hidden_omega0", options.hidden_omega0()}};
+namespace {
+// The config keys of "siren"; defaults are SirenOptions'.
+const OptionKeys<SirenOptions>& siren_keys() {
+  using O = SirenOptions;
+  static const auto keys = network_keys<O>({NF_OPTION_KEY(O, omega0), NF_OPTION_KEY(O, hidden_omega0)});
+  return keys;
+}
+}  // namespace
+
+nlohmann::json SirenImpl::config() const { return options_config("siren", siren_keys(), options); }
+
+void register_siren(FieldRegistry& registry) {
+  add_field_type<SirenImpl>(registry, "siren", siren_keys(), SirenOptions(0, 0, 0, 0),
+                            "SIREN, sine activations (omega0 = 30)");
 }
 
 }  // namespace nf

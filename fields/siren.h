@@ -2,6 +2,7 @@
 // SIREN (Sitzmann et al. 2020): sin(omega0 * (W x + b)) per hidden layer, plain Linear output.
 // Init: first layer U(-1/in, 1/in); later layers and the output U(-sqrt(6/in)/omega0, +...).
 #include <torch/nn/modules/linear.h>
+#include <torch/nn/pimpl.h>
 
 #include "fields/field.h"
 
@@ -30,5 +31,10 @@ class SirenImpl : public FieldImpl {
   std::vector<torch::nn::Linear> layers;
   torch::nn::Linear output{nullptr};
 };
+TORCH_MODULE(Siren);
+
+class FieldRegistry;
+// Adds type "siren" with its config keys (called by FieldRegistry::global()).
+void register_siren(FieldRegistry& registry);
 
 }  // namespace nf

@@ -5,6 +5,8 @@
 #include <cmath>
 
 #include "fields/config.h"
+#include "fields/options_json.h"
+#include "fields/registry.h"
 
 namespace nf {
 
@@ -60,11 +62,20 @@ torch::Tensor WireImpl::forward(torch::Tensor x) {
   return linear(output_, hr, hi).first;
 }
 
-nlohmann::json WireImpl::config() const {
-  return {{"type", "wire"},          {"in_dim", options.in_dim()},
-          {"out_dim", options.out_dim()}, {"hidden_layers", options.hidden_layers()},
-          {"width", options.width()},   {"omega", options.omega()},
-          {"scale", options.scale()}};
+namespace {
+// The config keys of "wire"; defaults are WireOptions'.
+const OptionKeys<WireOptions>& wire_keys() {
+  using O = WireOptions;
+  static const auto keys = network_keys<O>({NF_OPTION_KEY(O, omega), NF_OPTION_KEY(O, scale)});
+  return keys;
+}
+}  // namespace
+
+nlohmann::json WireImpl::config() const { return options_config("wire", wire_keys(), options); }
+
+void register_wire(FieldRegistry& registry) {
+  add_field_type<WireImpl>(registry, "wire", wire_keys(), WireOptions(0, 0, 0, 0),
+                           "WIRE, complex Gabor wavelets (omega = 20, s = 10)");
 }
 
 }  // namespace nf

@@ -5,6 +5,7 @@
 // width is divided by sqrt(2) so the real parameter count matches a real MLP of the same width.
 // Complex weights are stored as real/imag parameter pairs (so any real optimiser works).
 #include <torch/nn/module.h>
+#include <torch/nn/pimpl.h>
 
 #include "fields/field.h"
 
@@ -41,5 +42,10 @@ class WireImpl : public FieldImpl {
   Layer output_;
   int64_t hidden_width_;
 };
+TORCH_MODULE(Wire);
+
+class FieldRegistry;
+// Adds type "wire" with its config keys (called by FieldRegistry::global()).
+void register_wire(FieldRegistry& registry);
 
 }  // namespace nf

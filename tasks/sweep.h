@@ -1,14 +1,15 @@
 #pragma once
 // The one sweep engine behind every batch command (`nerf batch-eval`, `neus batch-eval`,
 // `batch-eval`, `eval-image`): a list of jobs, each with a unique key (the protocol is part of it),
-// run once each into a results store (tasks/results_store.h) so that
+// run once each into a results store (report/results_store.h) so that
 //   - a killed sweep continues where it stopped (stored keys are skipped; each run also resumes
 //     from its own checkpoint folder, which the job's closure chooses),
 //   - `--shard k/n` runs every n-th job starting at the k-th (in the list's order) for job arrays,
 //     and concurrent sweeps on one --out share the work (ResultsStore::claim),
 //   - `--merge other/results.jsonl,...` reads shard stores into the table without copying them,
 //   - `--table-only` writes the table from the store(s) without training.
-// The table itself is the caller's (tasks/nerf_table.h, tasks/scene_table.h, tasks/sweep_table.h).
+// The table itself is the caller's (report/nerf_table.h, report/scene_table.h, report/sweep_table.h;
+// SeedStat in report/seed_stat.h averages over seeds).
 #include <nlohmann/json.hpp>
 
 #include <filesystem>
@@ -16,7 +17,7 @@
 #include <string>
 #include <vector>
 
-#include "tasks/results_store.h"
+#include "report/results_store.h"
 
 namespace nf {
 
@@ -79,13 +80,5 @@ std::string protocol_folder(const std::string& tag);
 std::vector<std::filesystem::path> list_scene_folders(const std::vector<std::string>& sources,
                                                       const std::function<bool(const std::filesystem::path&)>& is_scene,
                                                       const std::string& what);
-
-// Mean and sample standard deviation (n - 1; 0 for one value) of a metric over runs (seeds).
-struct SeedStat {
-  std::vector<double> v;
-  double mean() const;
-  double std() const;
-  nlohmann::json to_json() const;  // {"mean", "std", "n"}; mean null when there is no value
-};
 
 }  // namespace nf

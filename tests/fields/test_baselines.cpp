@@ -60,7 +60,7 @@ TEST(MFN, FourierAndGaborBuildAndDiffer) {
 }
 
 TEST(Encoding, PositionalEncodingOrdering) {
-  nf::PositionalEncodingImpl pe(2, 2, true);
+  nf::PositionalEncodingImpl pe(nf::PositionalEncodingOptions(2).octaves(2).include_input(true));
   auto x = at::tensor({0.25f, -0.5f}).view({1, 2});
   auto y = pe.forward(x);
   ASSERT_EQ(y.size(1), 2 + 2 * 2 * 2);
@@ -73,7 +73,7 @@ TEST(Encoding, PositionalEncodingOrdering) {
 
 TEST(Encoding, FourierFeaturesScale) {
   torch::manual_seed(0);
-  nf::FourierFeaturesImpl rff(2, 2000, 10.0);
+  nf::FourierFeaturesImpl rff(nf::FourierFeaturesOptions(2).features(2000).sigma(10.0));
   EXPECT_NEAR(rff.B.std().item<double>(), 10.0, 0.5);
   auto y = rff.forward(at::zeros({1, 2}));
   EXPECT_NEAR(y.slice(1, 0, 2000).mean().item<double>(), 1.0, 1e-6);  // cos(0)

@@ -20,7 +20,7 @@
 #include "support/test_data.h"
 #include "tasks/checkpoint.h"
 #include "tasks/image_task.h"
-#include "tasks/results_store.h"
+#include "report/results_store.h"
 #include "tasks/trainer.h"
 
 namespace {

@@ -1,4 +1,4 @@
-// Spectral analysis runs (tasks/spectral.h) and the plotting helper (tasks/plot.h).
+// Spectral analysis runs (tasks/spectral.h) and the plotting helper (report/plot.h).
 #include <ATen/ATen.h>
 #include <gtest/gtest.h>
 
@@ -9,7 +9,7 @@
 
 #include "analysis/band_error.h"
 #include "support/test_data.h"
-#include "tasks/plot.h"
+#include "report/plot.h"
 #include "tasks/spectral.h"
 
 TEST(SpectralTargets, SineSumHasItsComponentsOnly) {

@@ -1,6 +1,6 @@
-#include "tasks/sweep_table.h"
+#include "report/sweep_table.h"
 
-#include "tasks/table_format.h"
+#include "report/table_format.h"
 
 #include <algorithm>
 #include <cctype>

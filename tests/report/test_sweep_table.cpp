@@ -4,7 +4,7 @@
 
 #include "support/cli.h"
 #include "support/test_data.h"
-#include "tasks/sweep_table.h"
+#include "report/sweep_table.h"
 
 namespace {
 nlohmann::json rec(const std::string& input, const std::string& arch, const std::string& method, int seed,

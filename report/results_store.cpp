@@ -1,4 +1,4 @@
-#include "tasks/results_store.h"
+#include "report/results_store.h"
 
 #include <fcntl.h>
 #include <signal.h>

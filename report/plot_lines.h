@@ -1,5 +1,5 @@
 #pragma once
-// Line/point plots through gnuplot (see tasks/plot.h for the conventions: .dat + .gp next to the
+// Line/point plots through gnuplot (see report/plot.h for the conventions: .dat + .gp next to the
 // PNG; without gnuplot only the .dat is written and a note printed).
 #include <filesystem>
 #include <string>

@@ -1,4 +1,4 @@
-#include "tasks/plot_lines.h"
+#include "report/plot_lines.h"
 
 #include <cstdlib>
 #include <fstream>

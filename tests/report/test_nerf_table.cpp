@@ -7,7 +7,7 @@
 #include <sstream>
 
 #include "support/test_data.h"
-#include "tasks/nerf_table.h"
+#include "report/nerf_table.h"
 
 namespace {
 

@@ -1,4 +1,4 @@
-#include "tasks/scene_table.h"
+#include "report/scene_table.h"
 
 #include <algorithm>
 #include <cctype>
@@ -8,9 +8,9 @@
 #include <sstream>
 
 #include "fields/file_io.h"
-#include "tasks/plot_lines.h"
-#include "tasks/sweep.h"
-#include "tasks/table_format.h"
+#include "report/plot_lines.h"
+#include "report/seed_stat.h"
+#include "report/table_format.h"
 
 namespace nf {
 namespace {

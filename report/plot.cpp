@@ -1,4 +1,4 @@
-#include "tasks/plot.h"
+#include "report/plot.h"
 
 #include <ATen/ATen.h>
 
@@ -106,7 +106,7 @@ void write_csv(const fs::path& path, const std::vector<std::string>& header,
 
 bool plot_histograms(const fs::path& png, const std::vector<HistogramSeries>& series, const HistogramOptions& o) {
   if (series.empty() || o.bins < 1 || !(o.hi > o.lo))
-    throw std::runtime_error("tasks/plot.cpp: plot_histograms needs series, bins >= 1 and hi > lo");
+    throw std::runtime_error("report/plot.cpp: plot_histograms needs series, bins >= 1 and hi > lo");
   const fs::path dat = fs::path(png).replace_extension(".dat"), gp = fs::path(png).replace_extension(".gp");
   const double w = (o.hi - o.lo) / o.bins;
   std::vector<std::vector<int64_t>> counts(series.size(), std::vector<int64_t>(o.bins, 0));
@@ -155,13 +155,13 @@ bool plot_histograms(const fs::path& png, const std::vector<HistogramSeries>& se
 }
 
 bool plot_heatmaps(const fs::path& png, const std::vector<HeatmapPanel>& panels, const HeatmapOptions& o) {
-  if (panels.empty()) throw std::runtime_error("tasks/plot.cpp: plot_heatmaps needs at least one panel");
+  if (panels.empty()) throw std::runtime_error("report/plot.cpp: plot_heatmaps needs at least one panel");
   for (const auto& p : panels) {
     if (p.z.size() != p.y.size() || p.y.empty() || p.x.empty())
-      throw std::runtime_error("tasks/plot.cpp: heat map '" + p.title + "': z must be [y.size()][x.size()]");
+      throw std::runtime_error("report/plot.cpp: heat map '" + p.title + "': z must be [y.size()][x.size()]");
     for (const auto& r : p.z)
       if (r.size() != p.x.size())
-        throw std::runtime_error("tasks/plot.cpp: heat map '" + p.title + "': z must be [y.size()][x.size()]");
+        throw std::runtime_error("report/plot.cpp: heat map '" + p.title + "': z must be [y.size()][x.size()]");
   }
   const fs::path dat = fs::path(png).replace_extension(".dat"), gp = fs::path(png).replace_extension(".gp");
   {

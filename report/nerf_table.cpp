@@ -1,4 +1,4 @@
-#include "tasks/nerf_table.h"
+#include "report/nerf_table.h"
 
 #include <algorithm>
 #include <cctype>
@@ -9,14 +9,14 @@
 #include <map>
 #include <sstream>
 
-#include "tasks/plot_lines.h"
-#include "tasks/sweep.h"
-#include "tasks/table_format.h"
+#include "report/plot_lines.h"
+#include "report/seed_stat.h"
+#include "report/table_format.h"
 
 namespace nf {
 namespace {
 
-using Stat = SeedStat;  // mean ± sample std over seeds (tasks/sweep.h)
+using Stat = SeedStat;  // mean ± sample std over seeds (report/seed_stat.h)
 
 struct Row {
   std::string config, resolution, norm;

@@ -1,5 +1,5 @@
 #pragma once
-// Small helpers shared by the result tables (tasks/nerf_table.cpp, tasks/sweep_table.cpp).
+// Small helpers shared by the result tables (report/nerf_table.cpp, report/scene_table.cpp, report/sweep_table.cpp).
 #include <cmath>
 #include <cstdio>
 #include <string>
