@@ -15,49 +15,33 @@
 #include "app/flag_checks.h"
 #include "app/nerf_setup.h"
 #include "app/neus_setup.h"
+#include "app/scene_batch.h"
 #include "fields/config.h"
-#include "tasks/fit.h"
 #include "report/scene_table.h"
+#include "tasks/fit.h"
 #include "tasks/sweep.h"
 
 namespace nf::app {
 namespace {
 namespace fs = std::filesystem;
 
-struct BatchEval {
-  std::vector<std::string> scenes;  // scene folders, or folders of scene folders
-  std::vector<std::string> configs{"neus_small", "neus_small_cn"};
-  std::vector<uint64_t> seeds{0, 1, 2};
-  int64_t iters = 0;  // 0: each config's
+struct BatchEval : SceneBatch {
   NeusOverrides overrides;
-  std::string out = "out/neus-batch";
-  std::string shard = "1/1";
-  std::vector<std::string> merge;
-  bool table_only = false;
-  std::string device = "cpu";
-  int threads = 0;
-  bool quiet = false;
+  BatchEval() {
+    configs = {"neus_small", "neus_small_cn"};
+    seeds = {0, 1, 2};
+    out = "out/neus-batch";
+  }
 };
 
 bool is_scene(const fs::path& p) { return fs::is_regular_file(p / "cameras_sphere.npz"); }
 
-std::string protocol_tag(const BatchEval& st) {
-  const auto ov = st.overrides.tag();
-  return "iters=" + (st.iters > 0 ? std::to_string(st.iters) : std::string("config")) + (ov.empty() ? "" : "," + ov);
-}
+std::string protocol_tag(const BatchEval& st) { return st.protocol_tag(st.overrides.tag()); }
 
 // One training job, as `neus train --config <config> --scene <scene> --seed <seed>` runs it.
 NeusJob batch_job(const BatchEval& st, const std::string& config, const fs::path& scene, uint64_t seed) {
   TrainFlags flags;
-  flags.config_path = resolve_task_config(config, "neus").string();
-  flags.seed = seed;
-  if (st.iters > 0) flags.iters = st.iters;
-  auto cfg = flags.apply_config([&](const std::string& flag) { return (flag == "--iters" && st.iters > 0) || flag == "--seed"; });
-  flags.quiet = st.quiet;
-  flags.resume = true;  // an interrupted run continues from its last checkpoint
-  flags.out = (fs::path(st.out) / "runs" / protocol_folder(protocol_tag(st)) / scene.filename() /
-               (fs::path(flags.config_path).stem().string() + "_s" + std::to_string(seed)))
-                  .string();
+  auto cfg = st.apply_run(flags, resolve_task_config(config, "neus").string(), scene, seed, protocol_tag(st));
   auto job = make_neus_job(flags, cfg, scene.string(), st.overrides);
   job.train.label = job.name + " " + scene.filename().string() + " s" + std::to_string(seed);
   return job;
@@ -95,56 +79,34 @@ SceneTableSpec table_spec() {
 }
 
 int run_batch_eval(BatchEval& st) {
-  TrainFlags dev;
-  dev.device = st.device;
-  dev.threads = st.threads;
-  auto device = dev.setup();
+  auto device = st.setup_device();
   const auto tag = protocol_tag(st);
   Sweep sweep({"neus batch-eval", st.out, st.shard, st.merge, st.table_only, false});
   if (!st.table_only) {
     if (st.scenes.empty()) throw std::runtime_error("--scenes: give at least one DTU-style scene folder (or a folder of them)");
     for (const auto& c : st.configs) resolve_task_config(c, "neus");  // fail on a typo before any training
     const auto scenes = list_scene_folders(st.scenes, is_scene, "DTU-style scene (cameras_sphere.npz)");
-    std::vector<SweepJob> jobs;
-    for (const auto& s : scenes)
-      for (const auto& c : st.configs)
-        for (auto seed : st.seeds)
-          jobs.push_back({s.filename().string() + "|" + c + "|" + std::to_string(seed) + "|" + tag,
-                          [&st, &device, &tag, s, c, seed]() {
-                            auto job = batch_job(st, c, s, seed);
-                            torch::manual_seed(seed);
-                            NeusTask task(job.task, device);
-                            auto r = fit_task(task, job.field, job.train, device, {});
-                            auto rec = run_record(r.metrics);
-                            rec["protocol"] = tag;
-                            rec["scene"] = s.filename().string();
-                            rec["scene_path"] = s.string();
-                            rec["config"] = job.name;
-                            rec["norm"] = job.field.value("norm", "none");
-                            rec["seed"] = seed;
-                            rec["run_dir"] = job.train.out_dir.string();
-                            return rec;
-                          }});
-    char header[512];
-    std::snprintf(header, sizeof header, "(%zu scenes x %zu configs x %zu seeds) runs in %s/runs/%s/<scene>/<config>_s<seed> (protocol %s)",
-                  scenes.size(), st.configs.size(), st.seeds.size(), st.out.c_str(), protocol_folder(tag).c_str(), tag.c_str());
-    sweep.run(jobs, [](const nlohmann::json& rec) {
-      char line[256];
-      std::snprintf(line, sizeof line, "%-14s %-16s seed %llu  PSNR %.2f  chamfer %s  %.0f ms/iter",
-                    rec["scene"].get<std::string>().c_str(), rec["config"].get<std::string>().c_str(),
-                    static_cast<unsigned long long>(rec["seed"].get<uint64_t>()), rec.value("psnr", 0.0),
-                    rec.contains("chamfer") ? std::to_string(rec["chamfer"].get<double>()).c_str() : "-",
-                    rec.value("ms_per_iter", 0.0));
-      return std::string(line);
-    }, header);
+    run_scene_sweep(
+        sweep, st, scenes, tag,
+        [&](const fs::path& s, const std::string& c, uint64_t seed, nlohmann::json& rec) {
+          auto job = batch_job(st, c, s, seed);
+          torch::manual_seed(seed);
+          NeusTask task(job.task, device);
+          auto r = fit_task(task, job.field, job.train, device, {});
+          rec = run_record(r.metrics);
+          return SceneRun{job.name, job.field, job.train.out_dir};
+        },
+        [](const nlohmann::json& rec) {
+          char line[256];
+          std::snprintf(line, sizeof line, "%-14s %-16s seed %llu  PSNR %.2f  chamfer %s  %.0f ms/iter",
+                        rec["scene"].get<std::string>().c_str(), rec["config"].get<std::string>().c_str(),
+                        static_cast<unsigned long long>(rec["seed"].get<uint64_t>()), rec.value("psnr", 0.0),
+                        rec.contains("chamfer") ? std::to_string(rec["chamfer"].get<double>()).c_str() : "-",
+                        rec.value("ms_per_iter", 0.0));
+          return std::string(line);
+        });
   }
-  nlohmann::json paper;
-  try {
-    paper = load_config_file(asset("paper/table7.json"));
-  } catch (const std::exception& e) {
-    std::cerr << "note: " << e.what() << "; table without the paper's numbers\n";
-  }
-  std::cout << write_scene_table(sweep.store().records(), paper, table_spec(), tag, st.out);
+  std::cout << write_scene_table(sweep.store().records(), load_paper_table("paper/table7.json"), table_spec(), tag, st.out);
   std::printf("wrote %s/{table.md,table.json,table_*.png}\n", st.out.c_str());
   return 0;
 }
@@ -155,20 +117,11 @@ std::function<int()> add_neus_batch_eval(CLI::App* neus) {
   auto st = std::make_shared<BatchEval>();
   auto* b = neus->add_subcommand(
       "batch-eval", "train + evaluate scenes x configs x seeds (resumable, shardable); a table in the paper's Table 7 layout");
-  b->add_option("--scenes", st->scenes, "DTU-style scene folders (cameras_sphere.npz), or folders of them")->delimiter(',');
-  b->add_option("--configs", st->configs, "configs in assets/configs/neus or JSON paths")->delimiter(',')->capture_default_str();
-  b->add_option("--seeds", st->seeds, "seeds; each is one run per scene and config")->delimiter(',')->capture_default_str()->check(nonnegative_int());
-  b->add_option("--iters", st->iters, "training steps per run (default: each config's)")->check(positive_int());
-  st->overrides.add_to(b, /*with_norm=*/false);
-  b->add_option("--out", st->out,
-                "folder of the results store (results.jsonl) and table; runs in OUT/runs/<protocol>/<scene>/<config>_s<seed>")
-      ->capture_default_str();
-  b->add_option("--shard", st->shard, "run only the k-th of n disjoint parts (k/n)")->capture_default_str();
-  b->add_option("--merge", st->merge, "other results stores (e.g. other shards' results.jsonl) to include in the table")->delimiter(',');
-  b->add_flag("--table-only", st->table_only, "write the table from the store(s) without training");
-  b->add_option("--device", st->device, "cpu or cuda")->capture_default_str();
-  b->add_option("--threads", st->threads, "CPU threads (0: LibTorch default)")->check(thread_count());
-  b->add_flag("--quiet", st->quiet, "no per-step progress output");
+  st->add_flags(b,
+                {"DTU-style scene folders (cameras_sphere.npz), or folders of them", "configs in assets/configs/neus or JSON paths",
+                 "folder of the results store (results.jsonl) and table; runs in OUT/runs/<protocol>/<scene>/<config>_s<seed>",
+                 "other results stores (e.g. other shards' results.jsonl) to include in the table"},
+                [st](CLI::App* sub) { st->overrides.add_to(sub, /*with_norm=*/false); });
   return [st]() { return run_batch_eval(*st); };
 }
 

@@ -25,36 +25,21 @@
 #include "tasks/image_task.h"
 #include "support/cli.h"
 #include "support/test_data.h"
+#include "support/viewer.h"
 
 namespace {
 
-// <build>/normfield-viewer: from NF_BINARY_DIR, else next to this test's folder (<build>/tests/).
-std::string viewer_path() {
-  auto p = nf_test::binary_dir() / "normfield-viewer";
-  if (std::filesystem::exists(p)) return p.string();
-  std::error_code ec;
-  const auto self = std::filesystem::read_symlink("/proc/self/exe", ec);
-  if (!ec && std::filesystem::exists(self.parent_path().parent_path() / "normfield-viewer"))
-    return (self.parent_path().parent_path() / "normfield-viewer").string();
-  return p.string();
-}
-const std::string kViewer = viewer_path();
+const std::string kViewer = nf_test::viewer_path();
 
 using Run = nf_test::CliRun;
 Run run(const std::string& cmd) { return nf_test::run_shell(cmd); }
 
 bool have_viewer() { return std::filesystem::exists(kViewer); }
-bool have_xvfb() { return std::system("command -v xvfb-run > /dev/null 2>&1") == 0; }
+using nf_test::have_xvfb;
 
-// Crop of a screenshot [H, W, 3] to the panel rectangle [x, y, w, h] in the sidecar JSON.
+// Crop of a screenshot [H, W, 3] to a panel of the sidecar JSON (at least 20 pixels a side here).
 at::Tensor panel(const at::Tensor& shot, const nlohmann::json& layout, const std::string& key) {
-  const auto r = layout.at("panels").at(key);
-  const int64_t x = r[0], y = r[1], w = r[2], h = r[3];
-  EXPECT_GT(w, 20) << key;
-  EXPECT_GT(h, 20) << key;
-  EXPECT_LE(x + w, shot.size(1)) << key;
-  EXPECT_LE(y + h, shot.size(0)) << key;
-  return shot.slice(0, y, y + h).slice(1, x, x + w);
+  return nf_test::panel(shot, layout, key, 20);
 }
 
 double mean_abs_diff(const at::Tensor& a, const at::Tensor& b) { return (a - b).abs().mean().item<double>(); }
@@ -145,11 +130,7 @@ RunSpec small_spec(const std::string& method = "relu+cn") {
   return spec;
 }
 
-Snapshot latest(const TrainingRun& run) {
-  Snapshot s;
-  EXPECT_TRUE(run.latest(s));
-  return s;
-}
+using nf_test::latest;
 
 }  // namespace
 

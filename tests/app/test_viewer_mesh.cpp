@@ -24,12 +24,17 @@
 #include "support/shipped_data.h"
 #include "support/cli.h"
 #include "support/test_data.h"
+#include "support/viewer.h"
 
 namespace {
 
 using nf::viewer::MeshJob;
 using nf::viewer::RunSpec;
 using nf::viewer::TrainingRun;
+using nf_test::can_run_viewer;
+using nf_test::panel;
+using nf_test::sidecar;
+using nf_test::viewer_path;
 
 std::filesystem::path lego() { return nf_test::shipped_data() / "nerf_synthetic" / "lego_100"; }
 
@@ -118,28 +123,8 @@ TEST(ViewerMesh, JobExtractsOnTheTrainingThreadAndSavesAClosedPly) {
 // ------------------------------------------------------------------ the viewer under Xvfb
 namespace {
 
-std::string viewer_path() { return (nf_test::binary_dir() / "normfield-viewer").string(); }
-
 using Run = nf_test::CliRun;
 Run run_cmd(const std::string& cmd) { return nf_test::run_shell(cmd); }
-
-at::Tensor panel(const at::Tensor& shot, const nlohmann::json& layout, const std::string& key) {
-  const auto r = layout.at("panels").at(key);
-  const int64_t x = r[0], y = r[1], w = r[2], h = r[3];
-  EXPECT_GT(w, 50) << key;
-  EXPECT_GT(h, 50) << key;
-  return shot.slice(0, y, y + h).slice(1, x, x + w);
-}
-
-nlohmann::json sidecar(const std::filesystem::path& png) {
-  nlohmann::json j;
-  std::ifstream(png.string() + ".json") >> j;
-  return j;
-}
-
-bool can_run_viewer() {
-  return std::filesystem::exists(viewer_path()) && std::system("command -v xvfb-run > /dev/null 2>&1") == 0;
-}
 
 }  // namespace
 

@@ -30,6 +30,7 @@
 #include "support/cli.h"
 #include "support/test_data.h"
 #include "fields/registry.h"
+#include "support/viewer.h"
 #include "tasks/preview.h"
 #include "tasks/task_registry.h"
 
@@ -39,6 +40,12 @@ using nf::viewer::RunSpec;
 using nf::viewer::Snapshot;
 using nf::viewer::TrainingRun;
 using nf::viewer::ViewRequest;
+using nf_test::can_run_viewer;
+using nf_test::latest;
+using nf_test::panel;
+using nf_test::pixels;
+using nf_test::sidecar;
+using nf_test::viewer_path;
 
 // The shipped bunny as a DTU-style scene: 8 views of 32x24 (views 2 and 6 held out with holdout 4).
 std::filesystem::path bunny_scene() {
@@ -69,16 +76,6 @@ RunSpec tiny_spec(const std::string& norm = "cn") {
   s.heldout_every = 10;
   s.name = "tiny neus " + norm;
   return s;
-}
-
-Snapshot latest(const TrainingRun& run) {
-  Snapshot s;
-  EXPECT_TRUE(run.latest(s));
-  return s;
-}
-
-at::Tensor pixels(const nf::viewer::ImageBuf& im) {
-  return at::from_blob(const_cast<float*>(im.data.data()), {im.height, im.width, im.channels}, at::kFloat).clone();
 }
 
 }  // namespace
@@ -260,55 +257,19 @@ TEST(ViewerNeus, PreviewsHeldoutPsnrCameraAndCheckpoint) {
   ASSERT_NE(s3.image("error"), nullptr) << s3.status;
   EXPECT_GT(s3.scalars.at("psnr_view"), 8.0);
   // A checkpoint opens without training: its step, the same picture from the same camera.
-  const auto ckpt = (dir / "tiny.pt").string();
-  run.save_checkpoint(ckpt);
-  ASSERT_TRUE(run.flush(120));
-  RunSpec open;
-  open.checkpoint = ckpt;
-  TrainingRun look(open, /*paused=*/true, 1, budget);
-  ASSERT_TRUE(look.wait_for_step(0, 120));
-  look.set_view(v);
-  ASSERT_TRUE(look.wait_for_view(3, 0, 120));
-  auto l = latest(look);
-  ASSERT_FALSE(l.failed) << l.status;
-  EXPECT_EQ(l.step, 40);
-  EXPECT_EQ(l.task, "neus");
-  ASSERT_NE(l.image("rgb"), nullptr);
-  EXPECT_LT((pixels(*l.image("rgb")) - pixels(*s3.image("rgb"))).abs().max().item<double>(), 1e-4);
-  std::this_thread::sleep_for(std::chrono::milliseconds(300));
-  EXPECT_EQ(look.published_step(), 40);
+  ASSERT_NO_FATAL_FAILURE(nf_test::expect_checkpoint_reopens(run, v, s3, dir, budget, 40, "neus"));
 }
 
 // ------------------------------------------------------------------ the viewer under Xvfb
 namespace {
 
-std::string viewer_path() { return (nf_test::binary_dir() / "normfield-viewer").string(); }
-
 using Run = nf_test::CliRun;
 Run run_cmd(const std::string& cmd) { return nf_test::run_shell(cmd); }
-
-at::Tensor panel(const at::Tensor& shot, const nlohmann::json& layout, const std::string& key) {
-  const auto r = layout.at("panels").at(key);
-  const int64_t x = r[0], y = r[1], w = r[2], h = r[3];
-  EXPECT_GT(w, 50) << key;
-  EXPECT_GT(h, 50) << key;
-  return shot.slice(0, y, y + h).slice(1, x, x + w);
-}
-
-nlohmann::json sidecar(const std::filesystem::path& png) {
-  nlohmann::json j;
-  std::ifstream(png.string() + ".json") >> j;
-  return j;
-}
 
 // The named configs (neus_small*: SDF 4x64) with a tiny task: 64 rays of 16 + 16 samples.
 const std::string kTiny =
     " --set batch=64 --set n_samples=16 --set n_importance=16 --set up_sample_steps=2 --set holdout=4"
     " --set chunk=512 --threads 1 --preview-scale 1 --width 1100 --height 600";
-
-bool can_run_viewer() {
-  return std::filesystem::exists(viewer_path()) && std::system("command -v xvfb-run > /dev/null 2>&1") == 0;
-}
 
 }  // namespace
 
@@ -360,27 +321,10 @@ TEST(ViewerNeus, HeadlessCompareTrainsAndRendersBothRuns) {
 TEST(ViewerNeus, HeadlessCheckpointOpensPausedAndTheCameraMoves) {
   if (!can_run_viewer()) GTEST_SKIP() << "normfield-viewer not built or xvfb-run missing";
   const auto dir = nf_test::scratch("viewer_neus_spin");
-  const auto ckpt = (dir / "tiny.pt").string();
-  {
-    TrainingRun run(tiny_spec(), true, 10);
-    run.step(20);
-    ASSERT_TRUE(run.wait_for_step(20, 300));
-    run.save_checkpoint(ckpt);
-    ASSERT_TRUE(run.flush(120));
-  }
-  const auto shot = (dir / "spin.png").string();
-  const auto r = run_cmd("xvfb-run -a -s '-screen 0 1280x720x24' " + viewer_path() + " --checkpoint " + ckpt +
-                         " --threads 1 --preview-scale 1 --width 1100 --height 600 --lockstep --spin 60 --view normals"
-                         " --frames 2 --screenshot-at 1,2 --screenshot " + shot + " --out " + dir.string());
-  ASSERT_EQ(r.code, 0) << r.output;
-  const auto p1 = dir / "spin-1.png", p2 = dir / "spin-2.png";
-  ASSERT_TRUE(std::filesystem::exists(p2)) << r.output;
-  const auto j1 = sidecar(p1), j2 = sidecar(p2);
-  EXPECT_EQ(j1["runs"][0]["step"], 20);
-  EXPECT_EQ(j2["runs"][0]["step"], 20);
+  at::Tensor a, b;
+  nlohmann::json j2;
+  ASSERT_NO_FATAL_FAILURE(nf_test::spin_checkpoint(tiny_spec(), dir, " --preview-scale 1 --view normals", &a, &b, &j2));
   EXPECT_EQ(j2["camera"]["mode"], "normals");
-  EXPECT_NEAR(j2["camera"]["yaw"].get<double>() - j1["camera"]["yaw"].get<double>(), 60.0, 1e-6);
-  const auto a = panel(nf::load_image(p1).pixels, j1, "A/view"), b = panel(nf::load_image(p2).pixels, j2, "A/view");
   EXPECT_GT(b.std().item<double>(), 0.02);
   EXPECT_GT((a - b).abs().mean().item<double>(), 0.005) << "moving the camera did not change the picture";
 }

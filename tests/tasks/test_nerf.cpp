@@ -18,6 +18,7 @@
 #include "fields/registry.h"
 #include "render/ipe.h"
 #include "support/cli.h"
+#include "support/resume_check.h"
 #include "support/test_data.h"
 #include "tasks/nerf_task.h"
 #include "tasks/trainer.h"
@@ -246,32 +247,9 @@ TEST(NerfTask, TrainingLowersTheLoss) {
 }
 
 TEST(NerfTask, ResumeEqualsUninterruptedRun) {
-  auto opts = small_options();
-  auto a = fresh("cn");
-  nf::NerfTask ta(opts, c10::kCPU);
-  nf::Trainer tra(a, ta, train_opts(6, nf_test::scratch("nerf_resume_a")));
-  tra.run();
-  auto dir = nf_test::scratch("nerf_resume_b");
-  {
-    auto b = fresh("cn");
-    nf::NerfTask tb(opts, c10::kCPU);
-    nf::Trainer trb(b, tb, train_opts(3, dir));
-    trb.run();
-  }
-  torch::manual_seed(999);  // the global RNG must not matter
-  auto c = fresh("cn");
-  nf::NerfTask tc(opts, c10::kCPU);
-  auto o = train_opts(6, dir);
-  o.resume = true;
-  nf::Trainer trc(c, tc, o);
-  trc.run();
-  EXPECT_EQ(trc.step(), 6);
-  auto pa = a->named_parameters(), pc = c->named_parameters();
-  for (const auto& kv : pa) EXPECT_TRUE(at::equal(kv.value(), pc[kv.key()])) << kv.key();
-  EXPECT_DOUBLE_EQ(tra.history().back().loss, trc.history().back().loss);
-  // Different steps draw different rays; the same step draws the same ones.
-  EXPECT_TRUE(at::equal(ta.batch_indices(4), tc.batch_indices(4)));
-  EXPECT_FALSE(at::equal(ta.batch_indices(4), ta.batch_indices(5)));
+  ASSERT_NO_FATAL_FAILURE((nf_test::expect_resume_equals_uninterrupted<nf::NerfTask>(
+      small_options(), [] { return fresh("cn"); }, [](int64_t n, const std::filesystem::path& d) { return train_opts(n, d); },
+      6, "nerf", 4, 5)));
 }
 
 TEST(NerfTask, PosesAndErrors) {

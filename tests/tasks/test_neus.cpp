@@ -19,6 +19,7 @@
 #include "fields/neus.h"
 #include "fields/registry.h"
 #include "support/cli.h"
+#include "support/resume_check.h"
 #include "support/test_data.h"
 #include "tasks/neus_task.h"
 #include "tasks/trainer.h"
@@ -176,31 +177,9 @@ TEST(NeusTask, TrainingLowersTheLossAndGivesAClosedMesh) {
 }
 
 TEST(NeusTask, ResumeEqualsUninterruptedRun) {
-  auto opts = small_options();
-  auto a = fresh("cn");
-  nf::NeusTask ta(opts, c10::kCPU);
-  nf::Trainer tra(a, ta, train_opts(4, nf_test::scratch("neus_resume_a")));
-  tra.run();
-  auto dir = nf_test::scratch("neus_resume_b");
-  {
-    auto b = fresh("cn");
-    nf::NeusTask tb(opts, c10::kCPU);
-    nf::Trainer trb(b, tb, train_opts(2, dir));
-    trb.run();
-  }
-  torch::manual_seed(999);  // the global RNG must not matter
-  auto c = fresh("cn");
-  nf::NeusTask tc(opts, c10::kCPU);
-  auto o = train_opts(4, dir);
-  o.resume = true;
-  nf::Trainer trc(c, tc, o);
-  trc.run();
-  EXPECT_EQ(trc.step(), 4);
-  auto pa = a->named_parameters(), pc = c->named_parameters();
-  for (const auto& kv : pa) EXPECT_TRUE(at::equal(kv.value(), pc[kv.key()])) << kv.key();
-  EXPECT_DOUBLE_EQ(tra.history().back().loss, trc.history().back().loss);
-  EXPECT_TRUE(at::equal(ta.batch_indices(3), tc.batch_indices(3)));
-  EXPECT_FALSE(at::equal(ta.batch_indices(3), ta.batch_indices(2)));
+  ASSERT_NO_FATAL_FAILURE((nf_test::expect_resume_equals_uninterrupted<nf::NeusTask>(
+      small_options(), [] { return fresh("cn"); }, [](int64_t n, const std::filesystem::path& d) { return train_opts(n, d); },
+      4, "neus", 3, 2)));
 }
 
 // norm_stats "uniform": the frozen statistics come from the uniform samples of a training batch (the
