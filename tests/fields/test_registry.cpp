@@ -216,7 +216,7 @@ TEST(Registry, EncodingRegistryChecksTypesAndKeys) {
 
 // The names a checkpoint's tensors are stored under (parameters, then buffers), per method at 3x8,
 // exactly as main's code wrote them before the TORCH_MODULE holders and key tables
-// (tests/data/checkpoints/make_checkpoints.cpp printed this list; dd01698).
+// (scripts/make_test_checkpoints.cpp printed this list; dd01698).
 TEST(Registry, StateDictNamesAreTheOnesOlderCheckpointsHold) {
   const std::vector<std::pair<std::string, std::vector<std::string>>> expected{
       {"siren", {"linear0.weight", "linear0.bias", "linear1.weight", "linear1.bias", "linear2.weight", "linear2.bias", "output.weight", "output.bias"}},

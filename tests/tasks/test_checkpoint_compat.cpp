@@ -1,6 +1,6 @@
 // Checkpoints written before the fields moved to Options + Impl + TORCH_MODULE and JSON <-> Options
 // key tables (issue 14) still load, bit-exactly: tests/data/checkpoints/*.pt were written by the
-// code of main at dd01698 (tests/data/checkpoints/make_checkpoints.cpp), next to each loaded field's
+// code of main at dd01698 (scripts/make_test_checkpoints.cpp), next to each loaded field's
 // forward output on a fixed input, computed by that code.
 #include <gtest/gtest.h>
 

@@ -4,7 +4,7 @@
 // writes two small checkpoints and each one's forward output on a fixed 8-point input
 // (tests/tasks/test_checkpoint_compat.cpp loads them). Not built by the project: compile it against
 // a build of that commit (g++ -std=c++17 -I<src> ... libnormfield_tasks.a ... libnormfield_fields.a
-// + LibTorch) and run `./make_checkpoints tests/data/checkpoints`.
+// + LibTorch) and run `./make_test_checkpoints tests/data/checkpoints`.
 #include <ATen/ATen.h>
 #include <torch/nn/module.h>
 #include <iostream>
