@@ -92,20 +92,21 @@ int scaled_size(int n, double s) { return std::max(1, static_cast<int>(std::lrou
 
 // Training with a still camera: the next phases of the progressive full-resolution view that fit
 // budget_s (at least one, each at most once a slice). The session starts from the shown preview
-// (a new view: first a low-resolution one, shown as the session's start).
+// (a new view: first a low-resolution one at `scale`, shown as the session's start); its phases are
+// each as costly as a preview at phase_scale.
 void progressive_slice(TrainingRun::State& s, const ViewRequest& view, const RenderBudget& b, double budget_s,
-                       double scale, bool heldout) {
+                       double scale, double phase_scale, bool heldout) {
   const int W = scaled_size(view.camera.width, b.max_scale), H = scaled_size(view.camera.height, b.max_scale);
   auto& pv = s.progressive;
   const auto t0 = Clock::now();
   if (!pv.active() || pv.view_id() != view.id || pv.width() != W || pv.height() != H) {
     if (s.view_id != view.id || s.images.empty()) {  // a new camera: restart at low resolution
       show(s, view, scale, render(s, view, scale, heldout));
-      pv.start(view.id, W, H, phase_stride(scale, b.max_scale), s.images, s.scalars, s.view_step);
+      pv.start(view.id, W, H, phase_stride(phase_scale, b.max_scale), s.images, s.scalars, s.view_step);
       return;  // shown as it is; the phases start with the next slice
     }
     // The shown picture of this view (e.g. the paused full render) is where the session starts.
-    pv.start(view.id, W, H, phase_stride(scale, b.max_scale), s.images, s.scalars, s.view_step);
+    pv.start(view.id, W, H, phase_stride(phase_scale, b.max_scale), s.images, s.scalars, s.view_step);
   }
   std::map<std::string, double> scalars = s.scalars;
   const int phases = pv.stride() * pv.stride();
@@ -141,15 +142,29 @@ void render_for_view(TrainingRun::State& s, const ViewRequest& view, const Rende
     show(s, view, scale, render(s, view, scale, heldout));
     return;
   }
-  if (slice_s > 0) {  // training: the preview's share of the time
+  if (slice_s > 0) {  // training: the preview's share of the time, kept over time by the credit
     const double budget_s = slice_s * (1 - b.train_share) / std::max(b.train_share, 0.02);
-    const double scale = scale_for(s, view, b, budget_s);
-    if (!view.moving && view.camera.width > 0 && scale < b.max_scale - 1e-9) {
-      progressive_slice(s, view, b, budget_s, scale, heldout);
-      return;
+    const double cap = std::max(1.0, budget_s);  // unspent credit is capped (no burst after a quiet spell)
+    s.train_spent_s += slice_s;
+    s.preview_credit = std::min(s.preview_credit + budget_s, cap);
+    const bool new_view = view.id != s.view_id || s.images.empty();
+    if (!new_view && s.preview_credit <= 0) return;  // the picture stays until the training paid for more
+    const auto t0 = Clock::now();
+    // Spend what the slices saved up (a new view: this slice's budget, for a fast answer).
+    const double spend_s = new_view ? budget_s : std::max(budget_s, s.preview_credit);
+    const double scale = scale_for(s, view, b, spend_s);
+    // Phases of at least a moving preview's cost: each render has a fixed cost too (e.g. the norms'
+    // calibration), which tiny phases would pay over and over.
+    const double phase_scale = scale_for(s, view, b, std::max(spend_s, b.frame_s));
+    if (!view.moving && view.camera.width > 0 && phase_scale < b.max_scale - 1e-9) {
+      progressive_slice(s, view, b, spend_s, scale, phase_scale, heldout);
+    } else {
+      s.progressive.reset();  // moving (cheap previews), or the budget affords the whole image
+      show(s, view, scale, render(s, view, scale, heldout));
     }
-    s.progressive.reset();  // moving (cheap previews), or the budget affords the whole image
-    show(s, view, scale, render(s, view, scale, heldout));
+    const double spent = std::chrono::duration<double>(Clock::now() - t0).count();
+    s.preview_spent_s += spent;
+    s.preview_credit = std::max(s.preview_credit - spent, -cap);
     return;
   }
   double scale;

@@ -46,6 +46,11 @@ struct TrainingRun::State {
   bool view_partial = false; // the shown images are a progressive composite (not one render of view_step)
   double cost_per_px = 0;    // preview seconds per pixel (running mean)
   ProgressiveView progressive;
+  // The training share (RenderBudget::train_share) over time: every training slice of t seconds
+  // grants the preview t (1 - share) / share seconds of credit; previews spend it (a new camera is
+  // answered at once, even on credit), and a slice without credit keeps the shown picture.
+  double preview_credit = 0;
+  double preview_spent_s = 0, train_spent_s = 0;  // totals while training (measured share)
   int64_t step() const { return trainer ? trainer->step() : 0; }
 };
 

@@ -97,6 +97,7 @@ void build(TrainingRun::State& s, const RunSpec& spec) {
   s.view_coverage = 1;
   s.view_partial = false;
   s.progressive.reset();
+  s.preview_credit = s.preview_spent_s = s.train_spent_s = 0;
   s.spec = spec;
   CheckpointMeta meta;
   if (!spec.checkpoint.empty()) meta = read_checkpoint_meta(spec.checkpoint);
@@ -391,6 +392,7 @@ void TrainingRun::publish(State& s, int64_t consumed, int64_t commands_done, boo
     snap.curve_first_step = s.first_step;
     snap.train_its = s.train_its;
     snap.wall_its = s.wall_its;
+    snap.train_share = s.train_spent_s > 0 ? s.train_spent_s / (s.train_spent_s + s.preview_spent_s) : 1.0;
     snap.ready = true;
     snap.task = s.task_cfg.value("task", std::string());
   }

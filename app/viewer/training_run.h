@@ -94,6 +94,7 @@ struct Snapshot {
   std::vector<std::pair<int64_t, float>> heldout;  // (step, held-out PSNR)
   double loss = 0, psnr = 0;           // last step's loss; the preview's psnr, else the last step's
   double train_its = 0, wall_its = 0;  // steps/s: trainer time only; wall clock incl. previews
+  double train_share = 1;              // measured since the run started: training / (training + preview) time
   double lr = 0;                       // of the last step (the set lr before the first step)
   int64_t params = 0;
   int64_t view_id = 0;           // the view request the images answer

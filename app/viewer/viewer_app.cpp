@@ -347,7 +347,7 @@ void ViewerApp::draw_run_controls(RunView& v, const char* name) {
       ImGui::Text("held-out PSNR %.2f dB (step %lld)", static_cast<double>(s.heldout.back().second),
                   static_cast<long long>(s.heldout.back().first));
     ImGui::Text("loss %.3e   %lld params", s.loss, static_cast<long long>(s.params));
-    ImGui::Text("%.1f it/s (train %.1f it/s)", s.wall_its, s.train_its);
+    ImGui::Text("%.1f it/s (train %.1f it/s, %.0f%% of the time)", s.wall_its, s.train_its, 100 * s.train_share);
     if (s.failed) ImGui::PushStyleColor(ImGuiCol_Text, IM_COL32(255, 110, 110, 255));
     ImGui::TextWrapped("%s%s", shown_paused(s) ? "[paused] " : "", s.status.c_str());
     if (s.failed) ImGui::PopStyleColor();
@@ -370,7 +370,7 @@ void ViewerApp::take_screenshot(const std::string& path, int fb_w, int fb_h) {
                         {"psnr", s.psnr},       {"view_scale", s.view_scale}, {"view_ms", s.view_ms},
                         {"view_id", s.view_id}, {"wall_its", s.wall_its},   {"failed", s.failed},
                         {"view_coverage", s.view_coverage}, {"lr", s.lr},
-                        {"train_its", s.train_its}, {"loss", s.loss}};
+                        {"train_its", s.train_its}, {"loss", s.loss}, {"train_share", s.train_share}};
     r["heldout"] = nlohmann::json::array();
     for (const auto& [k, p] : s.heldout) r["heldout"].push_back({k, p});
     if (!s.images.empty()) r["image_size"] = {s.images[0].width, s.images[0].height};

@@ -12,6 +12,8 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
+#include <chrono>
 #include <cmath>
 #include <filesystem>
 #include <set>
@@ -249,28 +251,38 @@ TEST(ViewerProgressive, StillCameraReachesFullResolutionFromTheField) {
   v.camera = info.cameras[2].camera;  // 50 x 50
   RenderBudget b;
   b.train_share = 0.95;  // a small preview budget: low resolution while training
+  b.frame_s = 1e-4;      // phases as small as the budget (at 50 x 50 one 50 ms phase is the whole image)
   const double slice_s = 0.01;
   // The first slice for a new camera: a low-resolution preview.
   nf::viewer::render_for_view(s, v, b, slice_s, false);
   const auto* first = find(s.images, "rgb");
   ASSERT_NE(first, nullptr) << s.status;
-  EXPECT_LT(first->width, 50);
+  const int64_t low_width = first->width;
+  EXPECT_LT(low_width, 50);
   EXPECT_LT(s.view_scale, 1.0);
   EXPECT_FALSE(s.view_partial);
   const at::Tensor low = pixels(*first);
-  // Further slices (no training in between): phases of the full-resolution view, a few per slice.
-  int slices = 0;
+  // Further slices (no training in between): phases of the full-resolution view, as the slices' time
+  // credit affords them; a slice without credit keeps the picture.
+  int slices = 0, rendering = 0;
   double last_cov = 0;
   do {
     nf::viewer::render_for_view(s, v, b, slice_s, false);
     ++slices;
-    ASSERT_TRUE(s.view_partial);
-    EXPECT_GT(s.view_coverage, last_cov);  // every slice renders at least one phase
+    if (!s.view_partial) {  // no credit yet: the low-resolution preview stays
+      ASSERT_EQ(rendering, 0);
+      ASSERT_EQ(find(s.images, "rgb")->width, low_width);
+      continue;
+    }
+    EXPECT_GE(s.view_coverage, last_cov);
+    if (s.view_coverage > last_cov) ++rendering;
     last_cov = s.view_coverage;
     ASSERT_EQ(find(s.images, "rgb")->width, 50);  // shown at full size from the first phase on
-  } while (s.view_coverage < 1.0 && slices < 400);
+  } while (!(s.view_partial && s.view_coverage >= 1.0) && slices < 200000);
+  ASSERT_TRUE(s.view_partial);
   ASSERT_DOUBLE_EQ(s.view_coverage, 1.0) << "after " << slices << " slices";
-  EXPECT_GE(slices, 2) << "the whole image in one slice: the budget was not small";
+  EXPECT_GE(rendering, 2) << "the whole image in one slice: the budget was not small";
+  EXPECT_GT(slices, rendering) << "every slice rendered: the training share was not kept";
   EXPECT_DOUBLE_EQ(s.view_scale, 1.0);
   // Every pixel is the field's: the composite equals a direct full-resolution render.
   nf::PreviewRequest r;
@@ -289,7 +301,7 @@ TEST(ViewerProgressive, StillCameraReachesFullResolutionFromTheField) {
   EXPECT_GT((up - direct.images[0].second.pixels).abs().max().item<double>(), 0.05);
   // Training between slices: the round robin replaces the oldest phases with the current field's.
   const int64_t before = s.progressive.oldest_step();
-  for (int i = 0; i < 3; ++i) {
+  for (int i = 0; i < 3 || (s.progressive.newest_step() != s.step() && i < 2000); ++i) {
     s.trainer->run_steps(1);
     nf::viewer::render_for_view(s, v, b, slice_s, false);
   }
@@ -303,7 +315,7 @@ TEST(ViewerProgressive, StillCameraReachesFullResolutionFromTheField) {
   EXPECT_LT(find(s.images, "rgb")->width, 50);
   EXPECT_EQ(s.view_id, 2);
   EXPECT_FALSE(s.view_partial);
-  nf::viewer::render_for_view(s, v, b, slice_s, false);
+  for (int i = 0; i < 200000 && !s.view_partial; ++i) nf::viewer::render_for_view(s, v, b, slice_s, false);
   EXPECT_TRUE(s.view_partial);
   EXPECT_LT(s.view_coverage, 1.0);
   // A moving camera keeps the fast low-resolution preview.
@@ -318,7 +330,7 @@ TEST(ViewerProgressive, StillCameraReachesFullResolutionFromTheField) {
   v.moving = false;
   v.id = 9;
   nf::viewer::render_for_view(s, v, b, slice_s, false);
-  nf::viewer::render_for_view(s, v, b, slice_s, false);
+  for (int i = 0; i < 200000 && !s.view_partial; ++i) nf::viewer::render_for_view(s, v, b, slice_s, false);
   ASSERT_TRUE(s.view_partial);
   nf::viewer::render_for_view(s, v, b, 0.0, false);
   EXPECT_FALSE(s.view_partial);
@@ -329,6 +341,44 @@ TEST(ViewerProgressive, StillCameraReachesFullResolutionFromTheField) {
   nf::viewer::render_for_view(s, v, b, slice_s, false);
   EXPECT_EQ(find(s.images, "rgb")->width, 25);
   EXPECT_FALSE(s.view_partial);
+}
+
+// The training share holds over time whatever a render costs: with real training slices in between,
+// the previews' total time stays within the credit the slices granted, (1 - share) / share of the
+// training time, plus the overshoot of one render; and they still refine the view.
+TEST(ViewerProgressive, PreviewsSpendNoMoreThanTheTrainingShareLeaves) {
+  ASSERT_TRUE(std::filesystem::exists(lego() / "transforms_train.json")) << lego() << " not found";
+  HandRun run(5e-3);
+  auto& s = run.s;
+  const auto info = s.task->preview_info();
+  ViewRequest v;
+  v.id = 1;
+  v.use_camera = true;
+  v.camera = info.cameras[3].camera;  // 50 x 50
+  for (const double share : {0.8, 0.95}) {
+    RenderBudget b;
+    b.train_share = share;
+    s.preview_credit = s.preview_spent_s = s.train_spent_s = 0;
+    s.images.clear();  // a new view for each share
+    ++v.id;
+    double longest = 0;
+    int rendered = 0;
+    for (int i = 0; i < 80; ++i) {
+      const auto t0 = std::chrono::steady_clock::now();
+      s.trainer->run_steps(1);
+      const auto t1 = std::chrono::steady_clock::now();
+      const int64_t shown = s.view_step;
+      nf::viewer::render_for_view(s, v, b, std::chrono::duration<double>(t1 - t0).count(), false);
+      longest = std::max(longest, std::chrono::duration<double>(std::chrono::steady_clock::now() - t1).count());
+      rendered += s.view_step != shown;
+    }
+    const double granted = s.train_spent_s * (1 - share) / share;
+    EXPECT_LE(s.preview_spent_s, granted + longest + 1e-3)
+        << "share " << share << ": previews took " << s.preview_spent_s << " s of " << s.train_spent_s
+        << " s training (longest render " << longest << " s)";
+    EXPECT_GT(s.preview_spent_s, 0);
+    EXPECT_GE(rendered, 2) << "share " << share << ": the view was not refreshed while training";
+  }
 }
 
 // ------------------------------------------------------------------ 4. a live run
