@@ -185,7 +185,11 @@ double FastWinding::query(const double* p) const {
   return half_omega / kTwoPi;
 }
 
-at::Tensor FastWinding::winding_numbers(const at::Tensor& points) const {
+namespace {
+
+// out[i] = f(points[i]) for [N, 3] points (as double, CPU, in parallel) -> [N] float on points' device.
+template <class F>
+at::Tensor per_point(const at::Tensor& points, F f) {
   if (!points.defined() || points.dim() != 2 || points.size(1) != 3)
     throw std::runtime_error("FastWinding: points must be [N, 3]");
   const at::Tensor p = points.detach().to(at::kCPU, at::kDouble).contiguous();  // [N, 3]
@@ -194,28 +198,23 @@ at::Tensor FastWinding::winding_numbers(const at::Tensor& points) const {
   const double* pp = p.data_ptr<double>();
   float* o = out.data_ptr<float>();
   at::parallel_for(0, N, 256, [&](int64_t b, int64_t e) {
-    for (int64_t i = b; i < e; ++i) o[i] = static_cast<float>(query(pp + 3 * i));
+    for (int64_t i = b; i < e; ++i) o[i] = f(pp + 3 * i);
   });
   return out.to(points.device());
 }
 
+}  // namespace
+
+at::Tensor FastWinding::winding_numbers(const at::Tensor& points) const {
+  return per_point(points, [&](const double* q) { return static_cast<float>(query(q)); });
+}
+
 at::Tensor FastWinding::occupancy(const at::Tensor& points) const {
-  if (!points.defined() || points.dim() != 2 || points.size(1) != 3)
-    throw std::runtime_error("FastWinding: points must be [N, 3]");
-  const at::Tensor p = points.detach().to(at::kCPU, at::kDouble).contiguous();  // [N, 3]
-  const int64_t N = p.size(0);
-  at::Tensor out = at::empty({N}, at::TensorOptions().dtype(at::kFloat));  // [N]
-  const double* pp = p.data_ptr<double>();
-  float* o = out.data_ptr<float>();
-  at::parallel_for(0, N, 256, [&](int64_t b, int64_t e) {
-    for (int64_t i = b; i < e; ++i) {
-      const double* q = pp + 3 * i;
-      bool in_box = true;
-      for (int a = 0; a < 3; ++a) in_box = in_box && q[a] >= lo_[a] && q[a] <= hi_[a];
-      o[i] = in_box && std::abs(query(q)) >= 0.5 ? 1.0f : 0.0f;
-    }
+  return per_point(points, [&](const double* q) {
+    bool in_box = true;
+    for (int a = 0; a < 3; ++a) in_box = in_box && q[a] >= lo_[a] && q[a] <= hi_[a];
+    return in_box && std::abs(query(q)) >= 0.5 ? 1.0f : 0.0f;
   });
-  return out.to(points.device());
 }
 
 }  // namespace nf

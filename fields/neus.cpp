@@ -186,6 +186,23 @@ torch::Tensor NeuSImpl::sdf(const torch::Tensor& x) {
 
 torch::Tensor NeuSImpl::forward(torch::Tensor x) { return sdf(x).unsqueeze(1); }
 
+namespace {
+
+// r with its sdf and feature split from out [N, 1 + F] (r.gradient already set), detached as the
+// caller's grad mode and create_graph ask.
+NeuSImpl::SdfGrad split_output(NeuSImpl::SdfGrad r, const torch::Tensor& out, bool grad_on, bool create_graph) {
+  r.sdf = out.select(1, 0);
+  r.feature = out.slice(1, 1);
+  if (!create_graph) r.gradient = r.gradient.detach();
+  if (!grad_on) {
+    r.sdf = r.sdf.detach();
+    r.feature = r.feature.detach();
+  }
+  return r;
+}
+
+}  // namespace
+
 NeuSImpl::SdfGrad NeuSImpl::sdf_feature_gradient(const torch::Tensor& x, bool create_graph) {
   const bool grad_on = c10::GradMode::is_enabled();
   SdfGrad r;
@@ -212,14 +229,7 @@ NeuSImpl::SdfGrad NeuSImpl::sdf_feature_gradient(const torch::Tensor& x, bool cr
     r.gradient = torch::autograd::grad({s}, {xg}, {at::ones_like(s)}, /*retain_graph=*/true, create_graph)[0];
     for (auto& n : sdf_norms) n->kept_mean = n->kept_var = torch::Tensor();  // release the graph
   }
-  r.sdf = out.select(1, 0);
-  r.feature = out.slice(1, 1);
-  if (!create_graph) r.gradient = r.gradient.detach();
-  if (!grad_on) {
-    r.sdf = r.sdf.detach();
-    r.feature = r.feature.detach();
-  }
-  return r;
+  return split_output(std::move(r), out, grad_on, create_graph);
 }
 
 NeuSImpl::SdfGrad NeuSImpl::sdf_feature_gradient_kept(const torch::Tensor& x, bool create_graph) {
@@ -231,14 +241,7 @@ NeuSImpl::SdfGrad NeuSImpl::sdf_feature_gradient_kept(const torch::Tensor& x, bo
   if (options.scale() != 1.0) out = at::cat({out.slice(1, 0, 1) / options.scale(), out.slice(1, 1)}, 1);
   auto s = out.slice(1, 0, 1);
   r.gradient = torch::autograd::grad({s}, {xg}, {at::ones_like(s)}, /*retain_graph=*/true, create_graph)[0];
-  r.sdf = out.select(1, 0);
-  r.feature = out.slice(1, 1);
-  if (!create_graph) r.gradient = r.gradient.detach();
-  if (!grad_on) {
-    r.sdf = r.sdf.detach();
-    r.feature = r.feature.detach();
-  }
-  return r;
+  return split_output(std::move(r), out, grad_on, create_graph);
 }
 
 void NeuSImpl::release_kept_stats() {

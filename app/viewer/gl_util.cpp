@@ -22,6 +22,19 @@ std::string read_shader_file(const std::string& dir, const std::string& name) {
 
 namespace {
 
+// The info log of a shader (glGetShaderiv, glGetShaderInfoLog) or program (glGetProgram...) on one line.
+template <class GetIv, class GetLog>
+std::string info_log(GLuint id, GetIv get_iv, GetLog get_log) {
+  GLint len = 0;
+  get_iv(id, GL_INFO_LOG_LENGTH, &len);
+  std::string log(static_cast<size_t>(std::max(len, 1)), '\0');
+  get_log(id, len, nullptr, log.data());
+  while (!log.empty() && (log.back() == '\n' || log.back() == '\0')) log.pop_back();
+  for (auto& c : log)
+    if (c == '\n') c = ' ';
+  return log;
+}
+
 GLuint compile(GLenum kind, const std::string& source, const std::string& path) {
   GLuint s = glCreateShader(kind);
   const char* src = source.c_str();
@@ -30,14 +43,8 @@ GLuint compile(GLenum kind, const std::string& source, const std::string& path) 
   GLint ok = 0;
   glGetShaderiv(s, GL_COMPILE_STATUS, &ok);
   if (!ok) {
-    GLint len = 0;
-    glGetShaderiv(s, GL_INFO_LOG_LENGTH, &len);
-    std::string log(static_cast<size_t>(std::max(len, 1)), '\0');
-    glGetShaderInfoLog(s, len, nullptr, log.data());
+    const std::string log = info_log(s, glGetShaderiv, glGetShaderInfoLog);
     glDeleteShader(s);
-    while (!log.empty() && (log.back() == '\n' || log.back() == '\0')) log.pop_back();
-    for (auto& c : log)
-      if (c == '\n') c = ' ';
     throw std::runtime_error(path + ": GLSL compile error: " + log);
   }
   return s;
@@ -65,10 +72,7 @@ GLuint load_program(const std::string& dir, const std::string& vert, const std::
   GLint ok = 0;
   glGetProgramiv(p, GL_LINK_STATUS, &ok);
   if (!ok) {
-    GLint len = 0;
-    glGetProgramiv(p, GL_INFO_LOG_LENGTH, &len);
-    std::string log(static_cast<size_t>(std::max(len, 1)), '\0');
-    glGetProgramInfoLog(p, len, nullptr, log.data());
+    const std::string log = info_log(p, glGetProgramiv, glGetProgramInfoLog);
     glDeleteProgram(p);
     throw std::runtime_error(vpath + " + " + fpath + ": GLSL link error: " + log);
   }

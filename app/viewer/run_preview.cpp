@@ -133,9 +133,10 @@ void progressive_slice(TrainingRun::State& s, const ViewRequest& view, const Ren
 
 }  // namespace
 
-void render_for_view(TrainingRun::State& s, const ViewRequest& view, const RenderBudget& b, double slice_s,
-                     bool heldout) {
-  c10::NoGradGuard no_grad;
+namespace {
+
+void render_for_slice(TrainingRun::State& s, const ViewRequest& view, const RenderBudget& b, double slice_s,
+                      bool heldout) {
   if (!s.has_camera || b.fixed_scale > 0) {  // no camera, or a fixed factor (lockstep, tests)
     const double scale = s.has_camera ? b.fixed_scale : 1.0;
     s.progressive.reset();
@@ -145,7 +146,6 @@ void render_for_view(TrainingRun::State& s, const ViewRequest& view, const Rende
   if (slice_s > 0) {  // training: the preview's share of the time, kept over time by the credit
     const double budget_s = slice_s * (1 - b.train_share) / std::max(b.train_share, 0.02);
     const double cap = std::max(1.0, budget_s);  // unspent credit is capped (no burst after a quiet spell)
-    s.train_spent_s += slice_s;
     s.preview_credit = std::min(s.preview_credit + budget_s, cap);
     const bool new_view = view.id != s.view_id || s.images.empty();
     if (!new_view && s.preview_credit <= 0) return;  // the picture stays until the training paid for more
@@ -163,7 +163,6 @@ void render_for_view(TrainingRun::State& s, const ViewRequest& view, const Rende
       show(s, view, scale, render(s, view, scale, heldout));
     }
     const double spent = std::chrono::duration<double>(Clock::now() - t0).count();
-    s.preview_spent_s += spent;
     s.preview_credit = std::max(s.preview_credit - spent, -cap);
     return;
   }
@@ -176,6 +175,25 @@ void render_for_view(TrainingRun::State& s, const ViewRequest& view, const Rende
     scale = std::min(b.max_scale, std::max(s.view_scale * 2, 0.0));
   s.progressive.reset();
   show(s, view, scale, render(s, view, scale, heldout));
+}
+
+}  // namespace
+
+void render_for_view(TrainingRun::State& s, const ViewRequest& view, const RenderBudget& b, double slice_s,
+                     bool heldout) {
+  c10::NoGradGuard no_grad;
+  const auto t0 = Clock::now();
+  struct Account {  // the measured share counts every preview after a training slice, thrown or not
+    TrainingRun::State& s;
+    double slice_s;
+    Clock::time_point t0;
+    ~Account() {
+      if (slice_s <= 0) return;
+      s.train_spent_s += slice_s;
+      s.preview_spent_s += std::chrono::duration<double>(Clock::now() - t0).count();
+    }
+  } account{s, slice_s, t0};
+  render_for_slice(s, view, b, slice_s, heldout);
 }
 
 }  // namespace nf::viewer
