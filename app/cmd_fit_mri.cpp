@@ -1,13 +1,14 @@
 // normfield fit-mri: reconstruct a 3-D MRI volume from undersampled k-space with a coordinate
 // network, and report PSNR/SSIM next to the zero-filled baseline.
 #include <cstdio>
+#include <string>
 
 #include "app/commands.h"
+#include "app/fit_inverse.h"
 #include "app/flag_checks.h"
 #include "app/train_flags.h"
 #include "datasets/mri_data.h"
 #include "fields/config.h"
-#include "tasks/fit.h"
 #include "tasks/mri_task.h"
 
 namespace nf::app {
@@ -19,6 +20,42 @@ struct FitMri {
   int64_t downsample = 1;
   MriTaskOptions task;
 };
+
+// The task from the flags, else the config's keys, else the defaults.
+std::unique_ptr<GridInverseTask> make_mri(const FitMri& st, CLI::App* sub, const nlohmann::json& cfg,
+                                          const c10::Device& device) {
+  const std::string& w = st.flags.config_path;
+  MriTaskOptions topts = st.task;
+  if (sub->count("--mask") == 0) topts.mask = cfg_get(cfg, "mask", topts.mask, w);
+  if (sub->count("--rate") == 0) topts.rate = cfg_get(cfg, "rate", topts.rate, w);
+  if (!(topts.rate > 0 && topts.rate <= 1)) throw std::runtime_error(w + ": key 'rate': must be in (0, 1]");
+  if (sub->count("--mask-seed") == 0) topts.mask_seed = cfg_get(cfg, "mask_seed", topts.mask_seed, w);
+  auto vol = load_mri(st.volume);
+  const int64_t ds = sub->count("--downsample") ? st.downsample : cfg_get(cfg, "downsample", st.downsample, w);
+  require_int_in(ds, 1, kMaxInt, w + ": key 'downsample'");
+  if (ds > 1) {
+    if (vol.size(0) % ds || vol.size(1) % ds || vol.size(2) % ds)
+      throw std::runtime_error(st.volume + ": --downsample " + std::to_string(ds) + " does not divide the volume size");
+    vol = at::avg_pool3d(vol.unsqueeze(0).unsqueeze(0), {ds, ds, ds}).squeeze(0).squeeze(0).contiguous();
+  }
+  const std::string source = ds > 1 ? st.volume + " (downsampled " + std::to_string(ds) + "x)" : st.volume;
+  return std::make_unique<MriTask>(vol.to(device), topts, source);
+}
+
+// "24x24x24, mask gaussian rate 0.300 seed 0 (sampled 0.300)"
+std::string describe_mri(const nlohmann::json& m) {
+  const auto& t = m["task"];
+  const auto& s = t["shape"];
+  char line[512];
+  std::snprintf(line, sizeof line, "%lldx%lldx%lld, mask %s rate %.3f seed %llu (sampled %.3f)",
+                s[0].get<long long>(), s[1].get<long long>(), s[2].get<long long>(),
+                t["mask"].get<std::string>().c_str(), t["rate"].get<double>(),
+                t["mask_seed"].get<unsigned long long>(), m["sampled_fraction"].get<double>());
+  return line;
+}
+
+const InverseFit kFitMri{"fit-mri", "zero-filled", "zf", "comparison.png, reconstruction.png, mask.png, mask.npy",
+                         describe_mri};
 
 Command reg([](CLI::App& app) {
   auto st = std::make_shared<FitMri>();
@@ -39,42 +76,8 @@ Command reg([](CLI::App& app) {
       "Defaults follow the paper's MRI protocol: arch 2x256, 1000 iterations, lr 2e-3 constant for every "
       "method (unless --lr/--schedule/--config say otherwise). Every step forwards the whole D*H*W grid.");
   set_action(sub, [st, sub]() {
-    auto cfg = st->flags.apply_config(sub);
-    const std::string& w = st->flags.config_path;
-    check_config_keys(cfg, {"mask", "rate", "mask_seed", "downsample"}, w);
-    auto device = st->flags.setup();
-    check_out_dir(st->flags.out);  // before any data loading or training
-    MriTaskOptions topts = st->task;
-    if (sub->count("--mask") == 0) topts.mask = cfg_get(cfg, "mask", topts.mask, w);
-    if (sub->count("--rate") == 0) topts.rate = cfg_get(cfg, "rate", topts.rate, w);
-    if (!(topts.rate > 0 && topts.rate <= 1)) throw std::runtime_error(w + ": key 'rate': must be in (0, 1]");
-    if (sub->count("--mask-seed") == 0) topts.mask_seed = cfg_get(cfg, "mask_seed", topts.mask_seed, w);
-    auto vol = load_mri(st->volume);
-    const int64_t ds = sub->count("--downsample") ? st->downsample : cfg_get(cfg, "downsample", st->downsample, w);
-    require_int_in(ds, 1, kMaxInt, w + ": key 'downsample'");
-    if (ds > 1) {
-      if (vol.size(0) % ds || vol.size(1) % ds || vol.size(2) % ds)
-        throw std::runtime_error(st->volume + ": --downsample " + std::to_string(ds) + " does not divide the volume size");
-      vol = at::avg_pool3d(vol.unsqueeze(0).unsqueeze(0), {ds, ds, ds}).squeeze(0).squeeze(0).contiguous();
-    }
-    const std::string source = ds > 1 ? st->volume + " (downsampled " + std::to_string(ds) + "x)" : st->volume;
-    MriTask task(vol.to(device), topts, source);
-    auto field_cfg = field_config_for(st->flags, cfg, 3, 1);
-    auto opts = st->flags.train_options("fit-mri " + st->flags.method);
-    auto r = fit_task(task, field_cfg, opts, device, [&](FieldImpl& f) { return task.reconstruct(f); });
-    const auto& m = r.metrics;
-    std::printf("%s %s: PSNR %.2f dB  SSIM %.4f  (zero-filled baseline: PSNR %.2f dB  SSIM %.4f)\n",
-                st->flags.method.c_str(), st->flags.arch.c_str(), m["psnr"].get<double>(), m["ssim"].get<double>(),
-                m["zf_psnr"].get<double>(), m["zf_ssim"].get<double>());
-    std::printf("%lldx%lldx%lld, mask %s rate %.3f seed %llu (sampled %.3f), %lld iters, %.1f ms/iter, norm mode: %s\n",
-                static_cast<long long>(vol.size(0)), static_cast<long long>(vol.size(1)),
-                static_cast<long long>(vol.size(2)), topts.mask.c_str(), topts.rate,
-                static_cast<unsigned long long>(topts.mask_seed), m["sampled_fraction"].get<double>(),
-                static_cast<long long>(m["iters"].get<int64_t>()), m["ms_per_iter"].get<double>(),
-                m["norm_mode"].get<std::string>().c_str());
-    std::printf("outputs in %s (results.json, comparison.png, reconstruction.png, mask.png, mask.npy, checkpoint.pt)\n",
-                st->flags.out.c_str());
-    return 0;
+    return run_inverse_fit(kFitMri, st->flags, sub, {"mask", "rate", "mask_seed", "downsample"},
+                           [&](const nlohmann::json& cfg, const c10::Device& d) { return make_mri(*st, sub, cfg, d); });
   });
 });
 
