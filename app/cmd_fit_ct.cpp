@@ -22,7 +22,13 @@ struct FitCt {
   CtTaskOptions task;
 };
 
-// The task from the flags, else the config's keys, else the defaults.
+// "32x32, 30 angles"
+std::string describe_ct(const nlohmann::json& m) {
+  const auto S = std::to_string(m["task"]["size"].get<long long>());
+  return S + "x" + S + ", " + std::to_string(m["task"]["angles"].get<long long>()) + " angles";
+}
+
+// The task from the flags given, else the config's keys, else the defaults.
 std::unique_ptr<GridInverseTask> make_ct(const FitCt& st, CLI::App* sub, const nlohmann::json& cfg,
                                          const c10::Device& device) {
   const std::string& w = st.flags.config_path;
@@ -40,42 +46,32 @@ std::unique_ptr<GridInverseTask> make_ct(const FitCt& st, CLI::App* sub, const n
     require_memory(S * S * 4 * 16 + A * S * S * 4 * 8,
                    "fit-ct --size " + std::to_string(size) + " --angles " + std::to_string(topts.angles));
   }
-  auto gt = load_ct_image(image, size);
-  return std::make_unique<CtTask>(gt.to(device), topts, image);
+  return std::make_unique<CtTask>(load_ct_image(image, size).to(device), topts, image);
 }
 
-// "32x32, 30 angles"
-std::string describe_ct(const nlohmann::json& m) {
-  const auto S = m["task"]["size"].get<long long>();
-  return std::to_string(S) + "x" + std::to_string(S) + ", " + std::to_string(m["task"]["angles"].get<long long>()) +
-         " angles";
-}
-
-const InverseFit kFitCt{"fit-ct", "FBP", "fbp", "comparison.png, reconstruction.png, sinogram.png", describe_ct};
-
-Command reg([](CLI::App& app) {
-  auto st = std::make_shared<FitCt>();
-  st->flags.set_task("ct");  // the paper's CT protocol (Table 4, tasks/task_registry.cpp); --arch/--config override
-  auto* sub = app.add_subcommand("fit-ct", "reconstruct a CT slice from a simulated sinogram (paper Table 4)");
-  sub->add_option("--image", st->image, "CT slice (8/16-bit PNG) or 'shepp_logan'")->capture_default_str();
-  sub->add_option("--size", st->size, "reconstruction grid side S (the slice is fitted into S x S)")
-      ->capture_default_str()
-      ->check(int_in(7));  // SSIM uses 7x7 windows
-  sub->add_option("--angles", st->task.angles, "projections evenly over [0, 180 deg)")->capture_default_str()->check(positive_int());
-  sub->add_option("--noise", st->task.noise, "sinogram noise std, relative to max |sinogram|")
-      ->capture_default_str()
-      ->check(nonnegative_float());
-  sub->add_option("--noise-seed", st->task.noise_seed, "seed of the sinogram noise")->capture_default_str()->check(nonnegative_int());
-  sub->add_option("--coords", st->task.coords, "coordinate convention: aspect or reference")->capture_default_str();
-  st->flags.add_to(sub);
+// The command's own flags and the footer of its --help.
+void add_ct_flags(FitCt& st, CLI::App* sub) {
   sub->footer(
       "Defaults follow the paper's CT protocol: arch 2x128, 20000 iterations, lr 5e-3 -> 5e-4 exponential "
       "for every method (unless --lr/--schedule/--lr-final/--config say otherwise).");
-  set_action(sub, [st, sub]() {
-    return run_inverse_fit(kFitCt, st->flags, sub, {"size", "image", "angles", "noise"},
-                           [&](const nlohmann::json& cfg, const c10::Device& d) { return make_ct(*st, sub, cfg, d); });
-  });
-});
+  sub->add_option("--image", st.image, "CT slice (8/16-bit PNG) or 'shepp_logan'")->capture_default_str();
+  sub->add_option("--size", st.size, "reconstruction grid side S (the slice is fitted into S x S)")
+      ->capture_default_str()
+      ->check(int_in(7));  // SSIM uses 7x7 windows
+  sub->add_option("--angles", st.task.angles, "projections evenly over [0, 180 deg)")->capture_default_str()->check(positive_int());
+  sub->add_option("--noise", st.task.noise, "sinogram noise std, relative to max |sinogram|")
+      ->capture_default_str()
+      ->check(nonnegative_float());
+  sub->add_option("--noise-seed", st.task.noise_seed, "seed of the sinogram noise")->capture_default_str()->check(nonnegative_int());
+  sub->add_option("--coords", st.task.coords, "coordinate convention: aspect or reference")->capture_default_str();
+}
+
+// The training flags' defaults: the paper's CT protocol (Table 4, tasks/task_registry.cpp); --arch/--config
+// override.
+const InverseCommand kFitCt{"fit-ct", "ct", "reconstruct a CT slice from a simulated sinogram (paper Table 4)",
+                            {"size", "image", "angles", "noise"}, describe_ct};
+
+Command reg([](CLI::App& app) { add_inverse_command<FitCt>(app, kFitCt, add_ct_flags, make_ct); });
 
 }  // namespace
 }  // namespace nf::app

@@ -21,7 +21,19 @@ struct FitMri {
   MriTaskOptions task;
 };
 
-// The task from the flags, else the config's keys, else the defaults.
+// "24x24x24, mask gaussian rate 0.300 seed 0 (sampled 0.300)"
+std::string describe_mri(const nlohmann::json& m) {
+  const auto& t = m["task"];
+  const auto& s = t["shape"];
+  char line[512];
+  std::snprintf(line, sizeof line, "%lldx%lldx%lld, mask %s rate %.3f seed %llu (sampled %.3f)",
+                s[0].get<long long>(), s[1].get<long long>(), s[2].get<long long>(),
+                t["mask"].get<std::string>().c_str(), t["rate"].get<double>(),
+                t["mask_seed"].get<unsigned long long>(), m["sampled_fraction"].get<double>());
+  return line;
+}
+
+// The task from the flags given, else the config's keys, else the defaults.
 std::unique_ptr<GridInverseTask> make_mri(const FitMri& st, CLI::App* sub, const nlohmann::json& cfg,
                                           const c10::Device& device) {
   const std::string& w = st.flags.config_path;
@@ -42,44 +54,30 @@ std::unique_ptr<GridInverseTask> make_mri(const FitMri& st, CLI::App* sub, const
   return std::make_unique<MriTask>(vol.to(device), topts, source);
 }
 
-// "24x24x24, mask gaussian rate 0.300 seed 0 (sampled 0.300)"
-std::string describe_mri(const nlohmann::json& m) {
-  const auto& t = m["task"];
-  const auto& s = t["shape"];
-  char line[512];
-  std::snprintf(line, sizeof line, "%lldx%lldx%lld, mask %s rate %.3f seed %llu (sampled %.3f)",
-                s[0].get<long long>(), s[1].get<long long>(), s[2].get<long long>(),
-                t["mask"].get<std::string>().c_str(), t["rate"].get<double>(),
-                t["mask_seed"].get<unsigned long long>(), m["sampled_fraction"].get<double>());
-  return line;
-}
-
-const InverseFit kFitMri{"fit-mri", "zero-filled", "zf", "comparison.png, reconstruction.png, mask.png, mask.npy",
-                         describe_mri};
-
-Command reg([](CLI::App& app) {
-  auto st = std::make_shared<FitMri>();
-  st->flags.set_task("mri");  // the paper's MRI protocol (Table 5, tasks/task_registry.cpp); --arch/--config override
-  auto* sub = app.add_subcommand("fit-mri", "reconstruct a 3-D MRI volume from undersampled k-space (paper Table 5)");
-  sub->add_option("--volume", st->volume, "volume .npy [D, H, W] (uint8 -> /255, else min-max)")->required();
-  sub->add_option("--mask", st->task.mask, "k-space mask: gaussian, random or lines")
-      ->capture_default_str()
-      ->check(CLI::IsMember({"gaussian", "random", "lines"}));
-  sub->add_option("--rate", st->task.rate, "sampled fraction of k-space")->capture_default_str()->check(float_in(0, 1, true));
-  sub->add_option("--mask-seed", st->task.mask_seed, "seed of the mask")->capture_default_str()->check(nonnegative_int());
-  sub->add_option("--downsample", st->downsample, "average-pool the volume by this factor per axis first (CPU runs)")
-      ->capture_default_str()
-      ->check(positive_int());
-  sub->add_option("--noise", st->task.noise, "complex k-space noise std (orthonormal FFT)")->capture_default_str()->check(nonnegative_float());
-  st->flags.add_to(sub);
+// The command's own flags and the footer of its --help.
+void add_mri_flags(FitMri& st, CLI::App* sub) {
   sub->footer(
       "Defaults follow the paper's MRI protocol: arch 2x256, 1000 iterations, lr 2e-3 constant for every "
       "method (unless --lr/--schedule/--config say otherwise). Every step forwards the whole D*H*W grid.");
-  set_action(sub, [st, sub]() {
-    return run_inverse_fit(kFitMri, st->flags, sub, {"mask", "rate", "mask_seed", "downsample"},
-                           [&](const nlohmann::json& cfg, const c10::Device& d) { return make_mri(*st, sub, cfg, d); });
-  });
-});
+  sub->add_option("--volume", st.volume, "volume .npy [D, H, W] (uint8 -> /255, else min-max)")->required();
+  sub->add_option("--mask", st.task.mask, "k-space mask: gaussian, random or lines")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"gaussian", "random", "lines"}));
+  sub->add_option("--rate", st.task.rate, "sampled fraction of k-space")->capture_default_str()->check(float_in(0, 1, true));
+  sub->add_option("--mask-seed", st.task.mask_seed, "seed of the mask")->capture_default_str()->check(nonnegative_int());
+  sub->add_option("--downsample", st.downsample, "average-pool the volume by this factor per axis first (CPU runs)")
+      ->capture_default_str()
+      ->check(positive_int());
+  sub->add_option("--noise", st.task.noise, "complex k-space noise std (orthonormal FFT)")->capture_default_str()->check(nonnegative_float());
+}
+
+// The training flags' defaults: the paper's MRI protocol (Table 5, tasks/task_registry.cpp); --arch/--config
+// override.
+const InverseCommand kFitMri{"fit-mri", "mri",
+                             "reconstruct a 3-D MRI volume from undersampled k-space (paper Table 5)",
+                             {"mask", "rate", "mask_seed", "downsample"}, describe_mri};
+
+Command reg([](CLI::App& app) { add_inverse_command<FitMri>(app, kFitMri, add_mri_flags, make_mri); });
 
 }  // namespace
 }  // namespace nf::app

@@ -30,7 +30,10 @@ nlohmann::json CtTaskOptions::to_json() const {
 }
 
 CtTask::CtTask(const at::Tensor& image, CtTaskOptions options, std::string source)
-    : GridInverseTask(std::move(source), "sinogram_mse", "full grid"), options_(std::move(options)) {
+    : GridInverseTask({"ct", "sinogram_mse", "fbp", "FBP", "full grid",
+                       "comparison.png, reconstruction.png, sinogram.png"},
+                      std::move(source)),
+      options_(std::move(options)) {
   if (image.dim() != 2 || image.size(0) != image.size(1))
     throw std::runtime_error("ct task: image must be square [S, S], got " + std::to_string(image.dim()) + " dims");
   if (options_.angles <= 0) throw std::runtime_error("ct task: angles must be positive");
@@ -45,17 +48,12 @@ CtTask::CtTask(const at::Tensor& image, CtTaskOptions options, std::string sourc
   coords_ = image_coordinates(S, S, options_.coords);
   support_ = options_.support ? disc(S) : at::ones({S, S}, at::kFloat);
   grid_ = radon_grid(S, S, problem_.angles, S, 1.0, problem_.image);
-  fbp_ = (fbp(problem_.sinogram, problem_.angles, S) * support_).clamp(0, 1);
+  baseline_ = (fbp(problem_.sinogram, problem_.angles, S) * support_).clamp(0, 1);
   to(device);
 }
 
-void CtTask::move_to(const c10::Device& d) {
-  problem_.image = problem_.image.to(d);
-  problem_.angles = problem_.angles.to(d);
-  problem_.sinogram = problem_.sinogram.to(d);
-  support_ = support_.to(d);
-  grid_ = grid_.to(d);
-  fbp_ = fbp_.to(d);
+std::vector<at::Tensor*> CtTask::device_tensors() {
+  return {&problem_.image, &problem_.angles, &problem_.sinogram, &support_, &grid_};
 }
 
 at::Tensor CtTask::loss_of(const at::Tensor& image) const {
@@ -68,14 +66,8 @@ at::Tensor CtTask::to_signal(const at::Tensor& out) const {
   return out.reshape({S, S}) * support_;
 }
 
-nlohmann::json CtTask::metrics_of(const at::Tensor& recon) const {
-  const auto c = on_cpu(recon, fbp_);
-  return {{"psnr", psnr_float(c.pred, c.truth)},
-          {"ssim", ssim(c.pred, c.truth, /*quantize=*/false)},
-          {"psnr_8bit", psnr(c.pred, c.truth)},
-          {"fbp_psnr", psnr_float(c.baseline, c.truth)},
-          {"fbp_ssim", ssim(c.baseline, c.truth, false)},
-          {"metric_notes",
+nlohmann::json CtTask::extra_metrics() const {
+  return {{"metric_notes",
            "image and FBP clamped to [0,1], data range 1, whole SxS image; psnr/ssim on float values "
            "(no 8-bit quantisation), psnr_8bit quantised; SSIM skimage default 7x7"}};
 }
@@ -84,7 +76,7 @@ void CtTask::write_outputs(FieldImpl& field, const std::string& dir) {
   const std::filesystem::path d(dir);
   c10::NoGradGuard ng;
   const auto recon = reconstruct(field);  // [S, S]
-  const auto c = on_cpu(recon, fbp_);
+  const auto c = on_cpu(recon);
   write_png(d / "reconstruction.png", c.pred);
   write_png(d / "comparison.png",
             side_by_side({to_rgb(c.truth), to_rgb(c.pred), to_rgb(c.baseline), error_map(c.pred, c.truth)}));
@@ -95,10 +87,8 @@ void CtTask::write_outputs(FieldImpl& field, const std::string& dir) {
             side_by_side({to_rgb(obs / peak), to_rgb(pred_sino / peak), error_map(pred_sino / peak, obs / peak, 0.05)}));
 }
 
-nlohmann::json CtTask::config() const {
+nlohmann::json CtTask::settings() const {
   auto j = options_.to_json();
-  j["task"] = "ct";
-  j["source"] = source_;
   j["size"] = problem_.image.size(0);
   return j;
 }

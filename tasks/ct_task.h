@@ -19,6 +19,7 @@
 #include <nlohmann/json.hpp>
 
 #include <string>
+#include <vector>
 
 #include "datasets/ct_data.h"
 #include "tasks/grid_inverse_task.h"
@@ -34,34 +35,31 @@ struct CtTaskOptions {
   nlohmann::json to_json() const;
 };
 
-// Whole-grid training and evaluation: tasks/grid_inverse_task.h (norm-mode note: "full grid").
+// Training, evaluation (the metrics above plus sinogram_mse), config and preview: the whole-grid base
+// (tasks/grid_inverse_task.h), with baseline() the FBP image [S, S] (support applied, clamped).
 class CtTask : public GridInverseTask {
  public:
   // image: [S, S] float ground truth in [0, 1] (zero outside the inscribed disc, as load_ct_image
   // returns it); the sinogram is simulated from it with `options`.
   CtTask(const at::Tensor& image, CtTaskOptions options, std::string source = "");
-  std::string name() const override { return "ct"; }
   // reconstruction.png, comparison.png (GT | recon | FBP | error), sinogram.png (observed |
   // predicted | |residual|, each row one angle)
   void write_outputs(FieldImpl& field, const std::string& dir) override;
-  nlohmann::json config() const override;
-
   // The training loss of an image (no field): mean (radon(support · image) - sinogram)^2.
   // image: [S, S] -> scalar (keeps the graph)
   at::Tensor loss_of(const at::Tensor& image) const override;
   const at::Tensor& truth() const override { return problem_.image; }  // [S, S]
-  const at::Tensor& fbp_image() const { return fbp_; }  // [S, S] in [0, 1], support applied
   const CtProblem& problem() const { return problem_; }
 
  private:
   at::Tensor to_signal(const at::Tensor& out) const override;  // [S*S, 1] -> [S, S], support applied
-  nlohmann::json metrics_of(const at::Tensor& recon) const override;
-  void move_to(const c10::Device& d) override;
+  nlohmann::json settings() const override;                    // options + "size"
+  nlohmann::json extra_metrics() const override;               // metric_notes
+  std::vector<at::Tensor*> device_tensors() override;
   CtProblem problem_;
   CtTaskOptions options_;
   at::Tensor support_;  // [S, S] {0, 1}
   at::Tensor grid_;     // [1, A*S, n_t, 2] radon_grid
-  at::Tensor fbp_;      // [S, S]
 };
 
 }  // namespace nf

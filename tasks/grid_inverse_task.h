@@ -1,34 +1,51 @@
 #pragma once
 // What the whole-grid inverse problems (CT: tasks/ct_task.h, MRI: tasks/mri_task.h) share: a field
-// evaluated at every point of a fixed grid gives a signal (an image or a volume) whose forward model
-// (Radon, FFT) is compared with an observation; the ground truth serves only for monitoring and
-// metrics.
+// evaluated at every point of a fixed grid gives a signal (an image [S, S] or a volume [D, H, W])
+// whose forward model (Radon, FFT) is compared with an observation; the ground truth serves only for
+// monitoring and metrics, next to a classical baseline reconstruction (FBP, zero-filled).
 //
 // Training batch: the whole grid every step (the forward model needs all of it), so the field always
 // sees the same batch and evaluation uses that batch too:
 //  - step: signal (with graph) -> loss_of -> StepResult, plus "psnr_gt" (monitoring only: PSNR of
 //    the clamped signal against the ground truth);
 //  - evaluate: batch norm mode, frozen statistics calibrated on the grid (exact: frozen mode then
-//    reproduces the batch output), one no-grad pass; the task's metrics plus the final loss (under
-//    the task's loss key), "params" and "norm_mode";
+//    reproduces the batch output), one no-grad pass. The reconstruction clamped to [0, 1] against
+//    the ground truth (data range 1, float values): psnr, ssim (an image: skimage's default 7x7
+//    window; a volume: ssim3d, the mean 2-D SSIM over the slices of axis 0), psnr_8bit (8-bit
+//    quantised); the baseline's <baseline>_psnr, <baseline>_ssim; the final loss <loss>; "params";
+//    "norm_mode"; and the task's extra_metrics();
 //  - preview: truth, reconstruction (clamped), error; a volume as its middle slices along each axis
-//    (tasks/slice_previews.cpp).
-// A subclass supplies the forward model (loss_of), the ground truth, how the field's output becomes
-// the signal, the metrics and the outputs.
+//    (tasks/slice_previews.cpp);
+//  - config: the task's settings() plus "task" (its name) and "source".
+// A subclass supplies the forward model (loss_of), the ground truth, the baseline, how the field's
+// output becomes the signal, its settings, extra metrics and outputs.
 #include <ATen/ATen.h>
 #include <c10/core/Device.h>
 #include <nlohmann/json.hpp>
 
 #include <string>
+#include <vector>
 
 #include "tasks/task.h"
 
 namespace nf {
 
+// How a task names itself, its numbers and its files.
+struct GridInverseNames {
+  std::string task;            // "ct": name() and config's "task"
+  std::string loss;            // "sinogram_mse": the final loss in evaluate's JSON
+  std::string baseline;        // "fbp": the baseline's metrics are <baseline>_psnr, <baseline>_ssim
+  std::string baseline_title;  // "FBP": the baseline as a summary names it
+  std::string grid;            // "full grid": how the norm-mode note names the batch
+  std::string outputs;         // "comparison.png, ...": the files write_outputs writes
+};
+
 class GridInverseTask : public Task {
  public:
+  std::string name() const override { return names_.task; }
   StepResult step(FieldImpl& field, int64_t step) override;
   nlohmann::json evaluate(FieldImpl& field) override;
+  nlohmann::json config() const override;
   int64_t points_per_step() const override { return coords_.size(0); }
   Preview preview(FieldImpl& field, const PreviewRequest& request) override;
 
@@ -38,35 +55,38 @@ class GridInverseTask : public Task {
   virtual const at::Tensor& truth() const = 0;
   // The field's signal, no grad, one whole-grid pass (in the field's current norm mode). -> [grid]
   at::Tensor reconstruct(FieldImpl& field);
-  const at::Tensor& coords() const { return coords_; }  // [n_points, in_dim]
-  // Moves the grid and the task's own tensors (move_to) to d.
+  const at::Tensor& baseline() const { return baseline_; }  // [grid] in [0, 1]
+  const at::Tensor& coords() const { return coords_; }      // [n_points, in_dim]
+  const GridInverseNames& names() const { return names_; }
+  // Moves the grid, the baseline and the task's device_tensors() to d.
   void to(const c10::Device& d);
 
  protected:
-  // loss_key: the name of the final loss in evaluate's JSON (e.g. "sinogram_mse"); grid: how the
-  // norm-mode note names the batch (e.g. "whole grid").
-  GridInverseTask(std::string source, std::string loss_key, std::string grid);
+  GridInverseTask(GridInverseNames names, std::string source);
   // The field's output on the grid as the signal. out: [n_points, 1] -> [grid] (default: reshaped
   // to truth's shape)
   virtual at::Tensor to_signal(const at::Tensor& out) const;
-  // The task's metrics of a reconstruction. recon: [grid] on the task's device, unclamped, no grad
-  virtual nlohmann::json metrics_of(const at::Tensor& recon) const = 0;
-  // Moves the subclass's tensors (coords are moved by to()).
-  virtual void move_to(const c10::Device& d) = 0;
+  // The task's own settings (options, grid size) for config().
+  virtual nlohmann::json settings() const = 0;
+  // Metrics beyond the shared ones (notes, mask statistics); an object.
+  virtual nlohmann::json extra_metrics() const = 0;
+  // The subclass's tensors that live on the task's device (coords and baseline are the base's).
+  virtual std::vector<at::Tensor*> device_tensors() = 0;
 
-  // A reconstruction clamped to [0, 1], the ground truth and `baseline`, all on the CPU: what the
-  // metrics and the outputs compare. recon, baseline: [grid]
+  // A reconstruction clamped to [0, 1], the ground truth and the baseline, all on the CPU: what the
+  // metrics and the outputs compare. recon: [grid]
   struct OnCpu {
     at::Tensor pred, truth, baseline;  // [grid]
   };
-  OnCpu on_cpu(const at::Tensor& recon, const at::Tensor& baseline) const;
+  OnCpu on_cpu(const at::Tensor& recon) const;
 
   std::string source_;
-  at::Tensor coords_;  // [n_points, in_dim]
+  at::Tensor coords_;    // [n_points, in_dim]
+  at::Tensor baseline_;  // [grid] in [0, 1]
 
  private:
   at::Tensor field_signal(FieldImpl& field);  // [grid], with graph
-  std::string loss_key_, grid_;
+  GridInverseNames names_;
 };
 
 }  // namespace nf

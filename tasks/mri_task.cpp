@@ -47,7 +47,10 @@ at::Tensor volume_coordinates(int64_t D, int64_t H, int64_t W) {
 }
 
 MriTask::MriTask(const at::Tensor& volume, MriTaskOptions options, std::string source)
-    : GridInverseTask(std::move(source), "kspace_mse", "whole grid"), options_(std::move(options)) {
+    : GridInverseTask({"mri", "kspace_mse", "zf", "zero-filled", "whole grid",
+                       "comparison.png, reconstruction.png, mask.png, mask.npy"},
+                      std::move(source)),
+      options_(std::move(options)) {
   if (volume.dim() != 3) throw std::runtime_error("mri task: volume must be [D, H, W]");
   if (volume.size(1) < 7 || volume.size(2) < 7)
     throw std::runtime_error(source_ + ": volume is " + std::to_string(volume.size(0)) + "x" +
@@ -59,15 +62,12 @@ MriTask::MriTask(const at::Tensor& volume, MriTaskOptions options, std::string s
   problem_ = make_mri_problem(volume.to(at::kCPU, at::kFloat), options_.mask, options_.rate, options_.mask_seed,
                               options_.noise);
   coords_ = volume_coordinates(volume.size(0), volume.size(1), volume.size(2));
-  zero_filled_ = mri_zero_filled(problem_).clamp(0, 1);
+  baseline_ = mri_zero_filled(problem_).clamp(0, 1);
   to(device);
 }
 
-void MriTask::move_to(const c10::Device& d) {
-  problem_.volume = problem_.volume.to(d);
-  problem_.mask = problem_.mask.to(d);
-  problem_.observed = problem_.observed.to(d);
-  zero_filled_ = zero_filled_.to(d);
+std::vector<at::Tensor*> MriTask::device_tensors() {
+  return {&problem_.volume, &problem_.mask, &problem_.observed};
 }
 
 at::Tensor MriTask::loss_of(const at::Tensor& volume) const {
@@ -75,14 +75,8 @@ at::Tensor MriTask::loss_of(const at::Tensor& volume) const {
   return at::view_as_real(diff).pow(2).sum(-1).mean();
 }
 
-nlohmann::json MriTask::metrics_of(const at::Tensor& recon) const {
-  const auto c = on_cpu(recon, zero_filled_);
-  return {{"psnr", psnr_float(c.pred, c.truth)},
-          {"ssim", ssim3d(c.pred, c.truth, /*quantize=*/false)},
-          {"psnr_8bit", psnr(c.pred, c.truth)},
-          {"zf_psnr", psnr_float(c.baseline, c.truth)},
-          {"zf_ssim", ssim3d(c.baseline, c.truth, false)},
-          {"sampled_fraction", problem_.mask.to(at::kCPU).mean().item<double>()},
+nlohmann::json MriTask::extra_metrics() const {
+  return {{"sampled_fraction", problem_.mask.to(at::kCPU).mean().item<double>()},
           {"metric_notes",
            "volume clamped to [0,1], data range 1; psnr over all voxels on float values (psnr_8bit "
            "quantised); ssim = mean of 2-D SSIM (skimage default 7x7) over the slices of axis 0"}};
@@ -90,7 +84,7 @@ nlohmann::json MriTask::metrics_of(const at::Tensor& recon) const {
 
 void MriTask::write_outputs(FieldImpl& field, const std::string& dir) {
   const std::filesystem::path d(dir);
-  const auto c = on_cpu(reconstruct(field), zero_filled_);
+  const auto c = on_cpu(reconstruct(field));
   auto mask = problem_.mask.to(at::kCPU);
   std::vector<at::Tensor> rows, recon, mask_rows;
   // Centred (fftshifted) mask for display.
@@ -107,10 +101,8 @@ void MriTask::write_outputs(FieldImpl& field, const std::string& dir) {
   save_npy(d / "mask.npy", mask.to(at::kByte));
 }
 
-nlohmann::json MriTask::config() const {
+nlohmann::json MriTask::settings() const {
   auto j = options_.to_json();
-  j["task"] = "mri";
-  j["source"] = source_;
   j["shape"] = {problem_.volume.size(0), problem_.volume.size(1), problem_.volume.size(2)};
   return j;
 }

@@ -24,6 +24,7 @@
 
 #include <filesystem>
 #include <string>
+#include <vector>
 
 #include "datasets/mri_data.h"
 #include "datasets/npy.h"  // save_npy
@@ -42,29 +43,27 @@ struct MriTaskOptions {
 // Voxel-centre coordinates [D*H*W, 3] as (x = w, y = h, z = d), each in [-1, 1].
 at::Tensor volume_coordinates(int64_t D, int64_t H, int64_t W);
 
-// Whole-grid training and evaluation: tasks/grid_inverse_task.h (norm-mode note: "whole grid").
+// Training, evaluation (the metrics above plus kspace_mse and sampled_fraction), config and preview:
+// the whole-grid base (tasks/grid_inverse_task.h), with baseline() the zero-filled volume [D, H, W]
+// (clamped to [0, 1]).
 class MriTask : public GridInverseTask {
  public:
   // volume: [D, H, W] float ground truth in [0, 1]; the observation is simulated with `options`.
   MriTask(const at::Tensor& volume, MriTaskOptions options, std::string source = "");
-  std::string name() const override { return "mri"; }
   // comparison.png (rows: middle slices along D, H, W; columns: GT | recon | zero-filled | error),
   // reconstruction.png (the three recon slices), mask.png (centred mask slices), mask.npy
   void write_outputs(FieldImpl& field, const std::string& dir) override;
-  nlohmann::json config() const override;
-
   // The training loss of a volume (no field). volume: [D, H, W] -> scalar (keeps the graph)
   at::Tensor loss_of(const at::Tensor& volume) const override;
   const at::Tensor& truth() const override { return problem_.volume; }  // [D, H, W]
-  const at::Tensor& zero_filled() const { return zero_filled_; }  // [D, H, W] clamped to [0, 1]
   const MriProblem& problem() const { return problem_; }
 
  private:
-  nlohmann::json metrics_of(const at::Tensor& recon) const override;
-  void move_to(const c10::Device& d) override;
+  nlohmann::json settings() const override;       // options + "shape"
+  nlohmann::json extra_metrics() const override;  // sampled_fraction, metric_notes
+  std::vector<at::Tensor*> device_tensors() override;
   MriProblem problem_;
   MriTaskOptions options_;
-  at::Tensor zero_filled_;  // [D, H, W]
 };
 
 }  // namespace nf
