@@ -35,7 +35,7 @@ struct CtTaskOptions {
   nlohmann::json to_json() const;
 };
 
-// Training, evaluation (the metrics above plus sinogram_mse), config and preview: the whole-grid base
+// Training, evaluation (the metrics above), config and preview: the whole-grid base
 // (tasks/grid_inverse_task.h), with baseline() the FBP image [S, S] (support applied, clamped).
 class CtTask : public GridInverseTask {
  public:

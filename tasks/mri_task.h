@@ -43,9 +43,8 @@ struct MriTaskOptions {
 // Voxel-centre coordinates [D*H*W, 3] as (x = w, y = h, z = d), each in [-1, 1].
 at::Tensor volume_coordinates(int64_t D, int64_t H, int64_t W);
 
-// Training, evaluation (the metrics above plus kspace_mse and sampled_fraction), config and preview:
-// the whole-grid base (tasks/grid_inverse_task.h), with baseline() the zero-filled volume [D, H, W]
-// (clamped to [0, 1]).
+// Training, evaluation (the metrics above), config and preview: the whole-grid base
+// (tasks/grid_inverse_task.h), with baseline() the zero-filled volume [D, H, W] (clamped to [0, 1]).
 class MriTask : public GridInverseTask {
  public:
   // volume: [D, H, W] float ground truth in [0, 1]; the observation is simulated with `options`.
