@@ -12,15 +12,17 @@
 //  - psnr, ssim: on the raw float values (NO 8-bit quantisation: CT slices are 16-bit), SSIM as
 //    skimage's default (7x7 uniform window);
 //  - psnr_8bit: the same after 8-bit quantisation (image_metrics.h), for comparison;
-//  - fbp_psnr, fbp_ssim: the filtered backprojection baseline (Ram-Lak, support applied, clamped).
+//  - fbp_psnr, fbp_ssim: the filtered backprojection baseline (Ram-Lak, support applied, clamped);
+//  - sinogram_mse: the final loss.
 #include <ATen/ATen.h>
 #include <c10/core/Device.h>
 #include <nlohmann/json.hpp>
 
 #include <string>
+#include <vector>
 
 #include "datasets/ct_data.h"
-#include "tasks/task.h"
+#include "tasks/grid_inverse_task.h"
 
 namespace nf {
 
@@ -33,42 +35,31 @@ struct CtTaskOptions {
   nlohmann::json to_json() const;
 };
 
-class CtTask : public Task {
+// Training, evaluation (the metrics above), config and preview: the whole-grid base
+// (tasks/grid_inverse_task.h), with baseline() the FBP image [S, S] (support applied, clamped).
+class CtTask : public GridInverseTask {
  public:
   // image: [S, S] float ground truth in [0, 1] (zero outside the inscribed disc, as load_ct_image
   // returns it); the sinogram is simulated from it with `options`.
   CtTask(const at::Tensor& image, CtTaskOptions options, std::string source = "");
-  std::string name() const override { return "ct"; }
-  StepResult step(FieldImpl& field, int64_t step) override;
-  // Full-grid batch mode (the training batch), then frozen statistics calibrated on it.
-  nlohmann::json evaluate(FieldImpl& field) override;
   // reconstruction.png, comparison.png (GT | recon | FBP | error), sinogram.png (observed |
   // predicted | |residual|, each row one angle)
   void write_outputs(FieldImpl& field, const std::string& dir) override;
-  nlohmann::json config() const override;
-  int64_t points_per_step() const override { return coords_.size(0); }
-  // truth, reconstruction, error (tasks/slice_previews.cpp)
-  Preview preview(FieldImpl& field, const PreviewRequest& request) override;
-
   // The training loss of an image (no field): mean (radon(support · image) - sinogram)^2.
   // image: [S, S] -> scalar (keeps the graph)
-  at::Tensor loss_of(const at::Tensor& image) const;
-  // The field's image with the support applied, no grad, one full-grid pass. -> [S, S]
-  at::Tensor reconstruct(FieldImpl& field);
-  const at::Tensor& fbp_image() const { return fbp_; }  // [S, S] in [0, 1], support applied
+  at::Tensor loss_of(const at::Tensor& image) const override;
+  const at::Tensor& truth() const override { return problem_.image; }  // [S, S]
   const CtProblem& problem() const { return problem_; }
-  const at::Tensor& coords() const { return coords_; }  // [S*S, 2]
-  void to(const c10::Device& d);
 
  private:
-  at::Tensor field_image(FieldImpl& field);  // [S, S] with graph, support applied
+  at::Tensor to_signal(const at::Tensor& out) const override;  // [S*S, 1] -> [S, S], support applied
+  nlohmann::json settings() const override;                    // options + "size"
+  nlohmann::json extra_metrics() const override;               // metric_notes
+  std::vector<at::Tensor*> device_tensors() override;
   CtProblem problem_;
   CtTaskOptions options_;
-  std::string source_;
-  at::Tensor coords_;   // [S*S, 2]
   at::Tensor support_;  // [S, S] {0, 1}
   at::Tensor grid_;     // [1, A*S, n_t, 2] radon_grid
-  at::Tensor fbp_;      // [S, S]
 };
 
 }  // namespace nf

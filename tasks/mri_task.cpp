@@ -1,8 +1,6 @@
 // MRI task: field volume -> 3-D FFT -> masked k-space MSE; zero-filled baseline.
 #include "tasks/mri_task.h"
 
-#include <c10/core/GradMode.h>
-
 #include <algorithm>
 #include <cmath>
 #include <fstream>
@@ -13,8 +11,6 @@
 
 namespace nf {
 namespace {
-
-double mse_psnr(double mse) { return mse > 0 ? -10 * std::log10(mse) : 100.0; }
 
 // Middle slice along `axis`, as an image [rows, cols]; along D it is [H, W], along H [D, W] and
 // along W [D, H], with D drawn upwards (flipped) for the latter two.
@@ -51,7 +47,10 @@ at::Tensor volume_coordinates(int64_t D, int64_t H, int64_t W) {
 }
 
 MriTask::MriTask(const at::Tensor& volume, MriTaskOptions options, std::string source)
-    : options_(std::move(options)), source_(std::move(source)) {
+    : GridInverseTask({"mri", "kspace_mse", "zf", "zero-filled", "whole grid",
+                       "comparison.png, reconstruction.png, mask.png, mask.npy"},
+                      std::move(source)),
+      options_(std::move(options)) {
   if (volume.dim() != 3) throw std::runtime_error("mri task: volume must be [D, H, W]");
   if (volume.size(1) < 7 || volume.size(2) < 7)
     throw std::runtime_error(source_ + ": volume is " + std::to_string(volume.size(0)) + "x" +
@@ -63,16 +62,12 @@ MriTask::MriTask(const at::Tensor& volume, MriTaskOptions options, std::string s
   problem_ = make_mri_problem(volume.to(at::kCPU, at::kFloat), options_.mask, options_.rate, options_.mask_seed,
                               options_.noise);
   coords_ = volume_coordinates(volume.size(0), volume.size(1), volume.size(2));
-  zero_filled_ = mri_zero_filled(problem_).clamp(0, 1);
+  baseline_ = mri_zero_filled(problem_).clamp(0, 1);
   to(device);
 }
 
-void MriTask::to(const c10::Device& d) {
-  problem_.volume = problem_.volume.to(d);
-  problem_.mask = problem_.mask.to(d);
-  problem_.observed = problem_.observed.to(d);
-  coords_ = coords_.to(d);
-  zero_filled_ = zero_filled_.to(d);
+std::vector<at::Tensor*> MriTask::device_tensors() {
+  return {&problem_.volume, &problem_.mask, &problem_.observed};
 }
 
 at::Tensor MriTask::loss_of(const at::Tensor& volume) const {
@@ -80,41 +75,8 @@ at::Tensor MriTask::loss_of(const at::Tensor& volume) const {
   return at::view_as_real(diff).pow(2).sum(-1).mean();
 }
 
-StepResult MriTask::step(FieldImpl& field, int64_t /*step*/) {
-  auto vol = field.forward(coords_).reshape(problem_.volume.sizes());
-  auto loss = loss_of(vol);
-  // Monitoring only (not used for training): PSNR of the clamped volume against the ground truth.
-  const double mse = (vol.detach().clamp(0, 1) - problem_.volume).pow(2).mean().item<double>();
-  return {loss, {{"psnr_gt", mse_psnr(mse)}}};
-}
-
-at::Tensor MriTask::reconstruct(FieldImpl& field) {
-  c10::NoGradGuard ng;
-  return field.forward(coords_).reshape(problem_.volume.sizes());
-}
-
-nlohmann::json MriTask::evaluate(FieldImpl& field) {
-  field.set_norm_mode(NormMode::Batch);
-  field.calibrate(coords_);  // exact: frozen mode now reproduces the whole-grid batch output
-  auto raw = reconstruct(field);
-  double final_loss;
-  {
-    c10::NoGradGuard ng;
-    final_loss = loss_of(raw).item<double>();
-  }
-  auto pred = raw.to(at::kCPU).clamp(0, 1);
-  auto gt = problem_.volume.to(at::kCPU);
-  auto zf = zero_filled_.to(at::kCPU);
-  return {{"psnr", psnr_float(pred, gt)},
-          {"ssim", ssim3d(pred, gt, /*quantize=*/false)},
-          {"psnr_8bit", psnr(pred, gt)},
-          {"zf_psnr", psnr_float(zf, gt)},
-          {"zf_ssim", ssim3d(zf, gt, false)},
-          {"kspace_mse", final_loss},
-          {"sampled_fraction", problem_.mask.to(at::kCPU).mean().item<double>()},
-          {"params", field.num_parameters()},
-          {"norm_mode", field.norm_layers().empty() ? "none"
-                                                    : "batch (whole grid; frozen statistics calibrated on it)"},
+nlohmann::json MriTask::extra_metrics() const {
+  return {{"sampled_fraction", problem_.mask.to(at::kCPU).mean().item<double>()},
           {"metric_notes",
            "volume clamped to [0,1], data range 1; psnr over all voxels on float values (psnr_8bit "
            "quantised); ssim = mean of 2-D SSIM (skimage default 7x7) over the slices of axis 0"}};
@@ -122,15 +84,13 @@ nlohmann::json MriTask::evaluate(FieldImpl& field) {
 
 void MriTask::write_outputs(FieldImpl& field, const std::string& dir) {
   const std::filesystem::path d(dir);
-  auto pred = reconstruct(field).to(at::kCPU).clamp(0, 1);
-  auto gt = problem_.volume.to(at::kCPU);
-  auto zf = zero_filled_.to(at::kCPU);
+  const auto c = on_cpu(reconstruct(field));
   auto mask = problem_.mask.to(at::kCPU);
   std::vector<at::Tensor> rows, recon, mask_rows;
   // Centred (fftshifted) mask for display.
   auto shifted = at::roll(mask, {mask.size(0) / 2, mask.size(1) / 2, mask.size(2) / 2}, {0, 1, 2});
   for (int64_t axis = 0; axis < 3; ++axis) {
-    auto g = mid_slice(gt, axis), p = mid_slice(pred, axis), z = mid_slice(zf, axis);
+    auto g = mid_slice(c.truth, axis), p = mid_slice(c.pred, axis), z = mid_slice(c.baseline, axis);
     rows.push_back(side_by_side({to_rgb(g), to_rgb(p), to_rgb(z), error_map(p, g)}));
     recon.push_back(to_rgb(p));
     mask_rows.push_back(to_rgb(mid_slice(shifted, axis)));
@@ -141,10 +101,8 @@ void MriTask::write_outputs(FieldImpl& field, const std::string& dir) {
   save_npy(d / "mask.npy", mask.to(at::kByte));
 }
 
-nlohmann::json MriTask::config() const {
+nlohmann::json MriTask::settings() const {
   auto j = options_.to_json();
-  j["task"] = "mri";
-  j["source"] = source_;
   j["shape"] = {problem_.volume.size(0), problem_.volume.size(1), problem_.volume.size(2)};
   return j;
 }

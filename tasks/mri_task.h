@@ -14,7 +14,8 @@
 //  - psnr: 3-D PSNR over all voxels;
 //  - ssim: ssim3d = the mean of the 2-D SSIM (skimage default, 7x7 uniform window) over the D
 //    slices along the first axis (z for the Colin27 files);
-//  - zf_psnr, zf_ssim: the zero-filled baseline |IFFT(observed)|, clamped.
+//  - zf_psnr, zf_ssim: the zero-filled baseline |IFFT(observed)|, clamped;
+//  - kspace_mse: the final loss; sampled_fraction: the mask's mean.
 // The mask is reproducible from (pattern, rate, mask_seed) — see kspace_mask in mri_data.h — and is
 // also written as mask.npy (uint8, unshifted FFT order) by write_outputs.
 #include <ATen/ATen.h>
@@ -23,10 +24,11 @@
 
 #include <filesystem>
 #include <string>
+#include <vector>
 
 #include "datasets/mri_data.h"
 #include "datasets/npy.h"  // save_npy
-#include "tasks/task.h"
+#include "tasks/grid_inverse_task.h"
 
 namespace nf {
 
@@ -41,37 +43,26 @@ struct MriTaskOptions {
 // Voxel-centre coordinates [D*H*W, 3] as (x = w, y = h, z = d), each in [-1, 1].
 at::Tensor volume_coordinates(int64_t D, int64_t H, int64_t W);
 
-class MriTask : public Task {
+// Training, evaluation (the metrics above), config and preview: the whole-grid base
+// (tasks/grid_inverse_task.h), with baseline() the zero-filled volume [D, H, W] (clamped to [0, 1]).
+class MriTask : public GridInverseTask {
  public:
   // volume: [D, H, W] float ground truth in [0, 1]; the observation is simulated with `options`.
   MriTask(const at::Tensor& volume, MriTaskOptions options, std::string source = "");
-  std::string name() const override { return "mri"; }
-  StepResult step(FieldImpl& field, int64_t step) override;
-  // Whole-grid batch mode (the training batch), then frozen statistics calibrated on it.
-  nlohmann::json evaluate(FieldImpl& field) override;
   // comparison.png (rows: middle slices along D, H, W; columns: GT | recon | zero-filled | error),
   // reconstruction.png (the three recon slices), mask.png (centred mask slices), mask.npy
   void write_outputs(FieldImpl& field, const std::string& dir) override;
-  nlohmann::json config() const override;
-  int64_t points_per_step() const override { return coords_.size(0); }
-  // truth, reconstruction, error (tasks/slice_previews.cpp)
-  Preview preview(FieldImpl& field, const PreviewRequest& request) override;
-
   // The training loss of a volume (no field). volume: [D, H, W] -> scalar (keeps the graph)
-  at::Tensor loss_of(const at::Tensor& volume) const;
-  // The field's volume, no grad, one whole-grid pass. -> [D, H, W]
-  at::Tensor reconstruct(FieldImpl& field);
-  const at::Tensor& zero_filled() const { return zero_filled_; }  // [D, H, W] clamped to [0, 1]
+  at::Tensor loss_of(const at::Tensor& volume) const override;
+  const at::Tensor& truth() const override { return problem_.volume; }  // [D, H, W]
   const MriProblem& problem() const { return problem_; }
-  const at::Tensor& coords() const { return coords_; }  // [D*H*W, 3]
-  void to(const c10::Device& d);
 
  private:
+  nlohmann::json settings() const override;       // options + "shape"
+  nlohmann::json extra_metrics() const override;  // sampled_fraction, metric_notes
+  std::vector<at::Tensor*> device_tensors() override;
   MriProblem problem_;
   MriTaskOptions options_;
-  std::string source_;
-  at::Tensor coords_;       // [D*H*W, 3]
-  at::Tensor zero_filled_;  // [D, H, W]
 };
 
 }  // namespace nf

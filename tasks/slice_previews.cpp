@@ -1,11 +1,11 @@
-// The viewer hook of the CT, MRI and occupancy tasks: the reconstruction next to the ground truth
-// (CT: the slice; MRI and occupancy: the middle slice along each axis, side by side).
+// The viewer hook of the whole-grid inverse tasks (CT, MRI) and the occupancy task: the
+// reconstruction next to the ground truth (an image as it is; a volume as the middle slice along
+// each axis, side by side).
 #include <ATen/ATen.h>
 #include <c10/core/GradMode.h>
 
 #include "datasets/image_metrics.h"
-#include "tasks/ct_task.h"
-#include "tasks/mri_task.h"
+#include "tasks/grid_inverse_task.h"
 #include "tasks/occupancy_task.h"
 
 namespace nf {
@@ -37,23 +37,13 @@ void truth_recon_error(Preview& p, const at::Tensor& truth, const at::Tensor& re
 
 }  // namespace
 
-Preview CtTask::preview(FieldImpl& field, const PreviewRequest& request) {
+Preview GridInverseTask::preview(FieldImpl& field, const PreviewRequest& request) {
   c10::NoGradGuard no_grad;
-  auto recon = reconstruct(field).to(at::kCPU, at::kFloat).clamp(0, 1);  // [S, S]
-  auto truth = problem_.image.to(at::kCPU, at::kFloat);
+  auto recon = reconstruct(field).to(at::kCPU, at::kFloat).clamp(0, 1);  // [S, S] or [D, H, W]
+  auto truth = this->truth().to(at::kCPU, at::kFloat);
+  auto shown = [](const at::Tensor& t) { return t.dim() == 3 ? middle_slices(t) : t; };
   Preview p;
-  truth_recon_error(p, truth, recon);
-  p.scalars["psnr"] = psnr_float(recon, truth);
-  if (request.heldout) p.scalars["heldout_psnr"] = p.scalars["psnr"];
-  return p;
-}
-
-Preview MriTask::preview(FieldImpl& field, const PreviewRequest& request) {
-  c10::NoGradGuard no_grad;
-  auto recon = reconstruct(field).to(at::kCPU, at::kFloat).clamp(0, 1);  // [D, H, W]
-  auto truth = problem_.volume.to(at::kCPU, at::kFloat);
-  Preview p;
-  truth_recon_error(p, middle_slices(truth), middle_slices(recon));
+  truth_recon_error(p, shown(truth), shown(recon));
   p.scalars["psnr"] = psnr_float(recon, truth);
   if (request.heldout) p.scalars["heldout_psnr"] = p.scalars["psnr"];
   return p;

@@ -8,6 +8,7 @@
 #include <functional>
 
 #include "datasets/ct_data.h"
+#include "datasets/image_metrics.h"
 #include "datasets/mri_data.h"
 #include "fields/registry.h"
 #include "support/shipped_data.h"
@@ -120,6 +121,54 @@ TEST(MriTask, ShortFitImprovesOnTheInitialField) {
   // The saved mask is the task's mask.
   auto saved = nf::load_npy(out / "mask.npy");
   EXPECT_TRUE(saved.to(at::kFloat).equal(task.problem().mask));
+}
+
+// The whole-grid base (tasks/grid_inverse_task.h): each task's names in evaluate's JSON and config,
+// metrics computed in the calibrated frozen mode equal to those of the batch-mode pass, the baseline's
+// metrics against the truth, and previews of the image as it is and of a volume as its middle slices.
+TEST(GridInverseTask, EvaluateNamesTheTasksNumbersAndCalibratesExactly) {
+  nf::CtTask ct(nf::load_ct_image("shepp_logan", 32), {30}, "shepp_logan");
+  nf::MriTask mri(blurred_ball(16), {"gaussian", 0.5, 0}, "ball");
+  struct Case {
+    nf::GridInverseTask* task;
+    int64_t in_dim;
+    const char *loss, *baseline, *note, *extra;
+  };
+  for (const Case& c : {Case{&ct, 2, "sinogram_mse", "fbp", "batch (full grid; frozen statistics calibrated on it)",
+                             "metric_notes"},
+                        Case{&mri, 3, "kspace_mse", "zf", "batch (whole grid; frozen statistics calibrated on it)",
+                             "sampled_fraction"}}) {
+    SCOPED_TRACE(c.task->name());
+    torch::manual_seed(0);
+    auto field = nf::make_field(nf::method_config("pe+cn", c.in_dim, 1, 2, 32));
+    field->set_norm_mode(nf::NormMode::Batch);
+    const auto batch = c.task->reconstruct(*field);  // the whole-grid batch output
+    const auto m = c.task->evaluate(*field);
+    // Frozen statistics calibrated on the grid reproduce the batch output, and the loss is of it.
+    EXPECT_TRUE(at::allclose(c.task->reconstruct(*field), batch, 1e-5, 1e-6));
+    EXPECT_NEAR(m.at(c.loss).get<double>(), c.task->loss_of(batch).item<double>(), 1e-6);
+    EXPECT_EQ(m.at("norm_mode"), c.note);
+    EXPECT_TRUE(m.contains(c.extra));
+    const auto truth = c.task->truth().to(at::kCPU);
+    EXPECT_NEAR(m.at(std::string(c.baseline) + "_psnr").get<double>(), nf::psnr_float(c.task->baseline(), truth),
+                1e-9);
+    EXPECT_NEAR(m.at("psnr").get<double>(), nf::psnr_float(batch.clamp(0, 1), truth), 1e-3);
+    EXPECT_EQ(m.at("params").get<int64_t>(), field->num_parameters());
+    const auto cfg = c.task->config();
+    EXPECT_EQ(cfg.at("task").get<std::string>(), c.task->name());
+    EXPECT_TRUE(cfg.contains("source"));
+    EXPECT_EQ(c.task->points_per_step(), truth.numel());
+  }
+  auto siren = nf::make_field(nf::method_config("siren", 2, 1, 2, 32));
+  EXPECT_EQ(ct.evaluate(*siren).at("norm_mode"), "none");
+  // Previews: the CT image as it is; the MRI volume as three middle slices side by side (2-pixel gaps).
+  auto f2 = nf::make_field(nf::method_config("relu", 2, 1, 2, 32));
+  auto f3 = nf::make_field(nf::method_config("relu", 3, 1, 2, 32));
+  const auto pc = ct.preview(*f2, {}), pm = mri.preview(*f3, {});
+  ASSERT_EQ(pc.images.size(), 3u);
+  EXPECT_EQ(pc.images[0].second.pixels.sizes(), (std::vector<int64_t>{32, 32}));
+  EXPECT_EQ(pm.images[1].second.pixels.sizes(), (std::vector<int64_t>{16, 3 * 16 + 4}));
+  EXPECT_TRUE(pc.scalars.count("psnr") && pm.scalars.count("psnr"));
 }
 
 TEST(MriTask, CoordinatesAreXYZOverWHDInMinusOneToOne) {
