@@ -66,12 +66,10 @@ nf::PreviewCamera orbit(const nf::PreviewCamera& base, double yaw_deg, double ra
 TEST(ViewerNerf, PreviewsHeldoutPsnrCameraAndCheckpoint) {
   ASSERT_TRUE(have_lego()) << lego() << " not found (tests/data is part of the repository)";
   const auto dir = nf_test::scratch("viewer_nerf");
-  nf::viewer::RenderBudget budget;
-  budget.fixed_scale = 0.5;
+  const auto budget = nf_test::half_scale_budget();
   TrainingRun run(tiny_spec(), /*paused=*/true, /*steps_per_slice=*/10, budget);
-  ASSERT_TRUE(run.wait_for_step(0, 120));
-  auto s0 = latest(run);
-  ASSERT_FALSE(s0.failed) << s0.status;
+  nf::viewer::Snapshot s0;
+  ASSERT_NO_FATAL_FAILURE(nf_test::expect_started(run, &s0));
   const auto info = run.info();
   ASSERT_TRUE(info.has_camera);
   ASSERT_EQ(info.cameras.size(), 9u);  // 8 training frames + 1 test view

@@ -77,6 +77,20 @@ inline nf::viewer::Snapshot latest(const nf::viewer::TrainingRun& run) {
   return s;
 }
 
+// The run-thread tests' budget: previews at a fixed half scale.
+inline nf::viewer::RenderBudget half_scale_budget() {
+  nf::viewer::RenderBudget budget;
+  budget.fixed_scale = 0.5;
+  return budget;
+}
+// run's first snapshot (step 0) comes within 120 s and has not failed; it is returned in *s0. Call
+// through ASSERT_NO_FATAL_FAILURE.
+inline void expect_started(const nf::viewer::TrainingRun& run, nf::viewer::Snapshot* s0) {
+  ASSERT_TRUE(run.wait_for_step(0, 120));
+  *s0 = latest(run);
+  ASSERT_FALSE(s0->failed) << s0->status;
+}
+
 // [height, width, channels] float copy of a snapshot image.
 inline at::Tensor pixels(const nf::viewer::ImageBuf& im) {
   return at::from_blob(const_cast<float*>(im.data.data()), {im.height, im.width, im.channels}, at::kFloat).clone();
