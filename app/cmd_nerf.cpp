@@ -9,7 +9,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <iostream>
-#include <map>
+#include <memory>
 
 #include "app/commands.h"
 #include "app/flag_checks.h"
@@ -89,11 +89,6 @@ struct Render {
   int64_t frames = 40;
   double radius = -1, elevation = -1000;
 };
-
-std::map<CLI::App*, std::function<int()>>& nerf_actions() {
-  static std::map<CLI::App*, std::function<int()>> a;
-  return a;
-}
 
 int run_train(Train& st, CLI::App* sub) {
   st.flags.config_path = resolve_nerf_config(st.flags.config_path).string();
@@ -202,23 +197,14 @@ Command reg([](CLI::App& app) {
   auto* nerf = app.add_subcommand("nerf", "mip-NeRF (+ BN/LN/GN/CN) on Blender scenes: train, eval, render, batch-eval");
   nerf->require_subcommand(1);
 
-  auto tr = std::make_shared<Train>();
-  auto* t = nerf->add_subcommand("train", "train mip-NeRF on a Blender scene, then evaluate on its test views");
-  t->add_option("--scene", tr->scene, "scene folder (transforms_train.json, train/, test/)")->required();
-  tr->flags.set_task("nerf");
-  tr->flags.config_path = task_protocol("nerf")["config"];
-  tr->flags.out = "out/nerf";
-  tr->flags.add_to(t, [](const std::string& c) { return resolve_nerf_config(c).string(); });
-  // --method/--arch describe coordinate MLPs: kept (TrainFlags reads them) but hidden; the field comes from --config.
-  t->get_option("--method")->group("");
-  t->get_option("--arch")->group("");
-  t->get_option("--config")
-      ->description("config name in assets/configs/nerf (mipnerf, mipnerf_cn, mipnerf_small, mipnerf_small_cn) or a "
-                    "JSON path; flags override it")
-      ->capture_default_str();
-  t->get_option("--lr")->description("learning rate (the config's, else 5e-4 as mip-NeRF)");
-  tr->overrides.add_to(t);
-  nerf_actions()[t] = [tr, t]() { return run_train(*tr, t); };
+  auto actions = std::make_shared<SubcommandActions>();
+  add_task_train(nerf, *actions, std::make_shared<Train>(), "nerf",
+                 "train mip-NeRF on a Blender scene, then evaluate on its test views",
+                 "scene folder (transforms_train.json, train/, test/)",
+                 {"config name in assets/configs/nerf (mipnerf, mipnerf_cn, mipnerf_small, mipnerf_small_cn) or a JSON "
+                  "path; flags override it",
+                  "learning rate (the config's, else 5e-4 as mip-NeRF)"},
+                 run_train);
 
   auto ev = std::make_shared<Eval>();
   auto* e = nerf->add_subcommand("eval", "PSNR/SSIM per view (+ mean), renders and depth maps of a split");
@@ -228,7 +214,7 @@ Command reg([](CLI::App& app) {
   e->add_option("--max-views", ev->max_views, "evaluate the first K views (-1: all)")->capture_default_str()->check(int_in(-1));
   e->add_option("--skip", ev->skip, "every n-th view")->capture_default_str()->check(positive_int());
   e->add_flag("--recalibrate", ev->recalibrate, "recalibrate frozen norm statistics on training rays");
-  nerf_actions()[e] = [ev]() { return run_eval(*ev); };
+  (*actions)[e] = [ev]() { return run_eval(*ev); };
 
   auto rd = std::make_shared<Render>();
   auto* r = nerf->add_subcommand("render", "render an image sequence along an orbit or a list of poses");
@@ -238,18 +224,11 @@ Command reg([](CLI::App& app) {
   r->add_option("--radius", rd->radius, "orbit radius (default: the training cameras' mean)")->check(positive_float());
   r->add_option("--elevation", rd->elevation, "orbit elevation in degrees (default: the training cameras' mean)")->check(float_in(-90, 90));
   r->add_option("--scene", rd->v.scene, "scene to calibrate norm statistics from (intermediate checkpoints)");
-  nerf_actions()[r] = [rd]() { return run_render(*rd); };
+  (*actions)[r] = [rd]() { return run_render(*rd); };
 
   auto batch_eval = add_nerf_batch_eval(nerf);  // app/cmd_nerf_batch.cpp
-  nerf_actions()[nerf->get_subcommand("batch-eval")] = batch_eval;
-
-  set_action(nerf, [nerf]() {
-    for (auto* s : nerf->get_subcommands()) {
-      auto it = nerf_actions().find(s);
-      if (it != nerf_actions().end()) return it->second();
-    }
-    throw std::runtime_error("nerf: no subcommand given (train, eval, render or batch-eval)");
-  });
+  (*actions)[nerf->get_subcommand("batch-eval")] = batch_eval;
+  set_subcommand_actions(nerf, actions, "nerf: no subcommand given (train, eval, render or batch-eval)");
 });
 
 }  // namespace

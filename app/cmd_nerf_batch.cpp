@@ -54,7 +54,7 @@ NerfJob batch_job(const BatchEval& st, const std::string& config, const fs::path
   TrainFlags flags("nerf");
   auto cfg = st.apply_run(flags, resolve_nerf_config(config).string(), scene, seed, protocol_tag(st));
   auto job = make_nerf_job(flags, cfg, scene.string(), st.overrides);
-  job.train.label = job.name + " " + scene.filename().string() + " s" + std::to_string(seed);
+  job.train.label = SceneBatch::run_label(job.name, scene, seed);
   return job;
 }
 
@@ -140,17 +140,14 @@ int run_batch_eval(BatchEval& st) {
 }  // namespace
 
 std::function<int()> add_nerf_batch_eval(CLI::App* nerf) {
-  auto st = std::make_shared<BatchEval>();
-  auto* b = nerf->add_subcommand(
-      "batch-eval", "train + evaluate scenes x configs x seeds (resumable, shardable); a table in the paper's Table 6 layout");
-  st->add_flags(b,
-                {"scene folders, or folders of scenes (default: $NORMFIELD_DATA/nerf_synthetic)",
-                 "configs in assets/configs/nerf or JSON paths",
-                 "folder of the results store (results.jsonl), table and plots; runs in OUT/runs/<protocol>/<scene>/"
-                 "<config>_s<seed>, <protocol> = 'config' (all from the configs) or the overrides, e.g. iters-300.skip-1",
-                 "other results stores to include in the table"},
-                [st](CLI::App* sub) { st->overrides.add_to(sub, /*with_norm=*/false); });
-  return [st]() { return run_batch_eval(*st); };
+  return add_batch_eval<BatchEval>(
+      nerf, "train + evaluate scenes x configs x seeds (resumable, shardable); a table in the paper's Table 6 layout",
+      {"scene folders, or folders of scenes (default: $NORMFIELD_DATA/nerf_synthetic)",
+       "configs in assets/configs/nerf or JSON paths",
+       "folder of the results store (results.jsonl), table and plots; runs in OUT/runs/<protocol>/<scene>/"
+       "<config>_s<seed>, <protocol> = 'config' (all from the configs) or the overrides, e.g. iters-300.skip-1",
+       "other results stores to include in the table"},
+      run_batch_eval);
 }
 
 }  // namespace nf::app

@@ -7,11 +7,10 @@
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
-#include <map>
+#include <memory>
 
 #include "app/commands.h"
 #include "app/flag_checks.h"
-#include "app/nerf_setup.h"
 #include "app/neus_setup.h"
 #include "app/train_flags.h"
 #include "fields/config.h"
@@ -38,11 +37,6 @@ struct Eval {
   int64_t chunk = 0, mesh_resolution = 0;
   int max_views = -2;
 };
-
-std::map<CLI::App*, std::function<int()>>& neus_actions() {
-  static std::map<CLI::App*, std::function<int()>> a;
-  return a;
-}
 
 void print_summary(const std::string& what, const nlohmann::json& m) {
   std::printf("neus %s: held-out PSNR %.2f dB  SSIM %.4f  (%lld views, norm mode: %s)\n", what.c_str(),
@@ -126,22 +120,14 @@ Command reg([](CLI::App& app) {
   auto* neus = app.add_subcommand("neus", "NeuS (+ BN/LN/GN/CN) on DTU-style scenes: train, eval, batch-eval");
   neus->require_subcommand(1);
 
-  auto tr = std::make_shared<Train>();
-  auto* t = neus->add_subcommand("train", "train NeuS on a DTU-style scene; evaluate held-out views, extract the mesh");
-  t->add_option("--scene", tr->scene, "scene folder (image/, mask/, cameras_sphere.npz)")->required();
-  tr->flags.set_task("neus");
-  tr->flags.config_path = task_protocol("neus")["config"];
-  tr->flags.out = "out/neus";
-  tr->flags.add_to(t, [](const std::string& c) { return resolve_task_config(c, "neus").string(); });
-  t->get_option("--method")->group("");
-  t->get_option("--arch")->group("");
-  t->get_option("--config")
-      ->description("config name in assets/configs/neus (neus, neus_cn, neus_small, neus_small_cn) or a JSON path; "
-                    "flags override it")
-      ->capture_default_str();
-  t->get_option("--lr")->description("learning rate (default: the config's, else 5e-4 as NeuS)");
-  tr->overrides.add_to(t);
-  neus_actions()[t] = [tr, t]() { return run_train(*tr, t); };
+  auto actions = std::make_shared<SubcommandActions>();
+  add_task_train(neus, *actions, std::make_shared<Train>(), "neus",
+                 "train NeuS on a DTU-style scene; evaluate held-out views, extract the mesh",
+                 "scene folder (image/, mask/, cameras_sphere.npz)",
+                 {"config name in assets/configs/neus (neus, neus_cn, neus_small, neus_small_cn) or a JSON path; "
+                  "flags override it",
+                  "learning rate (default: the config's, else 5e-4 as NeuS)"},
+                 run_train);
 
   auto ev = std::make_shared<Eval>();
   auto* e = neus->add_subcommand("eval", "PSNR/SSIM per held-out view, normal maps, mesh, chamfer against --gt");
@@ -154,18 +140,11 @@ Command reg([](CLI::App& app) {
   e->add_option("--chunk", ev->chunk, "rays per rendering chunk (default: the training config's)");
   e->add_option("--mesh-resolution", ev->mesh_resolution, "marching-cubes grid (default: the training config's)");
   e->add_option("--max-views", ev->max_views, "held-out views evaluated (-1: all)");
-  neus_actions()[e] = [ev]() { return run_eval(*ev); };
+  (*actions)[e] = [ev]() { return run_eval(*ev); };
 
   auto batch_eval = add_neus_batch_eval(neus);  // app/cmd_neus_batch.cpp
-  neus_actions()[neus->get_subcommand("batch-eval")] = batch_eval;
-
-  set_action(neus, [neus]() {
-    for (auto* s : neus->get_subcommands()) {
-      auto it = neus_actions().find(s);
-      if (it != neus_actions().end()) return it->second();
-    }
-    throw std::runtime_error("neus: no subcommand given (train, eval or batch-eval)");
-  });
+  (*actions)[neus->get_subcommand("batch-eval")] = batch_eval;
+  set_subcommand_actions(neus, actions, "neus: no subcommand given (train, eval or batch-eval)");
 });
 
 }  // namespace

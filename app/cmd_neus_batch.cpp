@@ -13,7 +13,6 @@
 
 #include "app/assets.h"
 #include "app/flag_checks.h"
-#include "app/nerf_setup.h"
 #include "app/neus_setup.h"
 #include "app/scene_batch.h"
 #include "fields/config.h"
@@ -43,7 +42,7 @@ NeusJob batch_job(const BatchEval& st, const std::string& config, const fs::path
   TrainFlags flags;
   auto cfg = st.apply_run(flags, resolve_task_config(config, "neus").string(), scene, seed, protocol_tag(st));
   auto job = make_neus_job(flags, cfg, scene.string(), st.overrides);
-  job.train.label = job.name + " " + scene.filename().string() + " s" + std::to_string(seed);
+  job.train.label = SceneBatch::run_label(job.name, scene, seed);
   return job;
 }
 
@@ -114,15 +113,12 @@ int run_batch_eval(BatchEval& st) {
 }  // namespace
 
 std::function<int()> add_neus_batch_eval(CLI::App* neus) {
-  auto st = std::make_shared<BatchEval>();
-  auto* b = neus->add_subcommand(
-      "batch-eval", "train + evaluate scenes x configs x seeds (resumable, shardable); a table in the paper's Table 7 layout");
-  st->add_flags(b,
-                {"DTU-style scene folders (cameras_sphere.npz), or folders of them", "configs in assets/configs/neus or JSON paths",
-                 "folder of the results store (results.jsonl) and table; runs in OUT/runs/<protocol>/<scene>/<config>_s<seed>",
-                 "other results stores (e.g. other shards' results.jsonl) to include in the table"},
-                [st](CLI::App* sub) { st->overrides.add_to(sub, /*with_norm=*/false); });
-  return [st]() { return run_batch_eval(*st); };
+  return add_batch_eval<BatchEval>(
+      neus, "train + evaluate scenes x configs x seeds (resumable, shardable); a table in the paper's Table 7 layout",
+      {"DTU-style scene folders (cameras_sphere.npz), or folders of them", "configs in assets/configs/neus or JSON paths",
+       "folder of the results store (results.jsonl) and table; runs in OUT/runs/<protocol>/<scene>/<config>_s<seed>",
+       "other results stores (e.g. other shards' results.jsonl) to include in the table"},
+      run_batch_eval);
 }
 
 }  // namespace nf::app

@@ -2,7 +2,6 @@
 
 #include <stdexcept>
 
-#include "app/assets.h"
 #include "app/flag_checks.h"
 #include "fields/mipnerf.h"
 
@@ -10,24 +9,6 @@ namespace nf::app {
 namespace fs = std::filesystem;
 
 fs::path resolve_nerf_config(const std::string& name) { return resolve_task_config(name, "nerf"); }
-
-fs::path resolve_task_config(const std::string& name, const std::string& folder) {
-  if (fs::is_regular_file(name)) return name;
-  const std::string file = fs::path(name).extension() == ".json" ? name : name + ".json";
-  const fs::path dirs[] = {assets_dir() / "configs" / folder, fs::path("assets/configs") / folder};
-  for (const auto& d : dirs)
-    if (fs::is_regular_file(d / file)) return d / file;
-  std::string avail;
-  if (fs::is_directory(dirs[0]))
-    for (const auto& e : fs::directory_iterator(dirs[0]))
-      if (e.path().extension() == ".json") avail += (avail.empty() ? "" : ", ") + e.path().stem().string();
-  throw std::runtime_error("--config " + name + ": no such file or config in assets/configs/" + folder +
-                           " (available: " + avail + ")");
-}
-
-void require_scene(const std::string& scene) {
-  if (!fs::is_directory(scene)) throw std::runtime_error("--scene " + scene + ": no such scene folder");
-}
 
 void NerfOverrides::add_to(CLI::App* sub, bool with_norm) {
   if (with_norm) sub->add_option("--norm", norm, "override the field's norm: none, bn, ln, gn, cn");
@@ -42,35 +23,25 @@ void NerfOverrides::add_to(CLI::App* sub, bool with_norm) {
 }
 
 std::string NerfOverrides::tag() const {
-  std::string t;
-  auto add = [&t](const char* k, const std::string& v) { t += (t.empty() ? "" : ",") + std::string(k) + "=" + v; };
-  if (!norm.empty()) add("norm", norm);
-  if (batch > 0) add("batch", std::to_string(batch));
-  if (n_coarse > 0) add("n_coarse", std::to_string(n_coarse));
-  if (n_fine > 0) add("n_fine", std::to_string(n_fine));
-  if (downscale > 0) add("downscale", std::to_string(downscale));
-  if (max_views >= -1) add("views", std::to_string(max_views));
-  if (skip > 0) add("skip", std::to_string(skip));
-  if (max_train_frames >= -1) add("train_frames", std::to_string(max_train_frames));
-  return t;  // chunk is left out: rendering does not depend on it (tests/tasks/test_nerf.cpp)
+  OverrideTag t;
+  t.add(!norm.empty(), "norm", norm).add(batch > 0, "batch", batch).add(n_coarse > 0, "n_coarse", n_coarse);
+  t.add(n_fine > 0, "n_fine", n_fine).add(downscale > 0, "downscale", downscale).add(max_views >= -1, "views", max_views);
+  t.add(skip > 0, "skip", skip).add(max_train_frames >= -1, "train_frames", max_train_frames);
+  return t.str();  // chunk is left out: rendering does not depend on it (tests/tasks/test_nerf.cpp)
 }
 
 NerfJob make_nerf_job(const TrainFlags& flags, const nlohmann::json& config, const std::string& scene,
                       const NerfOverrides& ov) {
-  NerfJob job;
-  job.name = fs::path(flags.config_path).stem().string();
-  job.field = config.contains("field") ? config["field"] : mipnerf_config("small");
-  if (!ov.norm.empty()) job.field["norm"] = ov.norm;
+  auto job = start_job<NerfOptions>(flags, config, mipnerf_config("small"), ov.norm);
   auto& o = job.task;
   o = NerfOptions::from_json(config.value("nerf", nlohmann::json::object()), flags.config_path);
   o.scene = scene;
   o.seed = flags.seed;
-  if (ov.batch > 0) o.batch = ov.batch;
+  ov.apply_to(o);  // batch, eval_max_views
   if (ov.n_coarse > 0) o.n_coarse = ov.n_coarse;
   if (ov.n_fine > 0) o.n_fine = ov.n_fine;
   if (ov.chunk > 0) o.chunk = ov.chunk;
   if (ov.downscale > 0) o.downscale = ov.downscale;
-  if (ov.max_views >= -1) o.eval_max_views = ov.max_views;
   if (ov.skip > 0) o.eval_skip = ov.skip;
   if (ov.max_train_frames >= -1) o.max_train_frames = ov.max_train_frames;
   o.recalibrate = true;

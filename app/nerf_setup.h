@@ -8,39 +8,26 @@
 #include <functional>
 #include <string>
 
+#include "app/task_setup.h"
 #include "app/train_flags.h"
 #include "tasks/nerf_task.h"
-#include "tasks/trainer.h"
 
 namespace nf::app {
 
-// --config: an existing file, else a name in assets/configs/nerf (".json" optional); the error lists
-// the available names.
+// --config: resolve_task_config(name, "nerf") (app/task_setup.h).
 std::filesystem::path resolve_nerf_config(const std::string& name);
-// The same for assets/configs/<folder> (e.g. "neus").
-std::filesystem::path resolve_task_config(const std::string& name, const std::string& folder);
-// Throws "--scene DIR: no such scene folder".
-void require_scene(const std::string& scene);
 
 // Flags that override a NeRF config's "nerf" block (0 / -2: keep the config's value).
-struct NerfOverrides {
-  std::string norm;  // none, bn, ln, gn, cn ("" keeps the config's)
-  int64_t batch = 0, n_coarse = 0, n_fine = 0, chunk = 0;
-  int downscale = 0;
-  int max_views = -2, max_train_frames = -2;
-  int skip = 0;
+struct NerfOverrides : SceneOverrides {
+  int64_t n_coarse = 0, n_fine = 0, chunk = 0;
+  int downscale = 0, skip = 0, max_train_frames = -2;
   // --batch --n-coarse --n-fine --chunk --downscale --max-views --skip --max-train-frames (+ --norm)
   void add_to(CLI::App* sub, bool with_norm = true);
   // The overrides that change results, as "k=v" pairs joined by ',' ("" when none is set).
   std::string tag() const;
 };
 
-struct NerfJob {
-  std::string name;      // the config's file stem, e.g. mipnerf_small_cn
-  nlohmann::json field;  // MipNeRF field config
-  NerfOptions task;
-  TrainOptions train;
-};
+using NerfJob = TaskJob<NerfOptions>;  // field: a MipNeRF field config
 
 // flags (task "nerf") must already hold the config's values (TrainFlags::apply_config); lr is then
 // the config's or the nerf task's default, mip-NeRF's 5e-4.

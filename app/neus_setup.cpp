@@ -1,7 +1,5 @@
 #include "app/neus_setup.h"
 
-#include <filesystem>
-
 #include "app/flag_checks.h"
 #include "fields/config.h"
 #include "fields/neus.h"
@@ -17,30 +15,22 @@ void NeusOverrides::add_to(CLI::App* sub, bool with_norm) {
 }
 
 std::string NeusOverrides::tag() const {
-  std::string t;
-  auto add = [&t](const char* k, const std::string& v) { t += (t.empty() ? "" : ",") + std::string(k) + "=" + v; };
-  if (!norm.empty()) add("norm", norm);
-  if (batch > 0) add("batch", std::to_string(batch));
-  if (mesh_resolution > 0) add("mesh", std::to_string(mesh_resolution));
-  if (max_views >= -1) add("views", std::to_string(max_views));
-  return t;
+  OverrideTag t;
+  t.add(!norm.empty(), "norm", norm).add(batch > 0, "batch", batch).add(mesh_resolution > 0, "mesh", mesh_resolution);
+  return t.add(max_views >= -1, "views", max_views).str();
 }
 
 NeusJob make_neus_job(const TrainFlags& flags, const nlohmann::json& cfg, const std::string& scene,
                       const NeusOverrides& ov) {
-  NeusJob job;
   const std::string& w = flags.config_path;
   check_config_keys(cfg, {"neus", "warmup"}, w);
-  job.name = std::filesystem::path(w).stem().string();
-  job.field = cfg.contains("field") ? cfg["field"] : neus_config("small");
-  if (!ov.norm.empty()) job.field["norm"] = ov.norm;
+  auto job = start_job<NeusOptions>(flags, cfg, neus_config("small"), ov.norm);
   auto& o = job.task;
   o = NeusOptions::from_json(cfg.value("neus", nlohmann::json::object()), w, NeusOptions{}, true);
   o.scene = scene;
   o.seed = flags.seed;
-  if (ov.batch > 0) o.batch = ov.batch;
+  ov.apply_to(o);  // batch, eval_max_views
   if (ov.mesh_resolution > 0) o.mesh_resolution = ov.mesh_resolution;
-  if (ov.max_views >= -1) o.eval_max_views = ov.max_views;
   TrainFlags f = flags;
   if (f.lr <= 0) f.lr = TaskRegistry::global().get("neus").protocol.value("lr", 5e-4);  // NeuS: 5e-4
   job.train = f.train_options("neus " + job.name);

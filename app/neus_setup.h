@@ -7,29 +7,22 @@
 #include <functional>
 #include <string>
 
+#include "app/task_setup.h"
 #include "app/train_flags.h"
 #include "tasks/neus_task.h"
-#include "tasks/trainer.h"
 
 namespace nf::app {
 
 // Flags that override a NeuS config's "neus" block (0 / -2: keep the config's value).
-struct NeusOverrides {
-  std::string norm;  // none, bn, ln, gn, cn ("" keeps the config's)
-  int64_t batch = 0, mesh_resolution = 0;
-  int max_views = -2;
+struct NeusOverrides : SceneOverrides {
+  int64_t mesh_resolution = 0;
   // --batch --mesh-resolution --max-views (+ --norm)
   void add_to(CLI::App* sub, bool with_norm = true);
   // The overrides that change results, as "k=v" pairs joined by ',' ("" when none is set).
   std::string tag() const;
 };
 
-struct NeusJob {
-  std::string name;      // the config's file stem, e.g. neus_small_cn
-  nlohmann::json field;  // NeuS field config
-  NeusOptions task;
-  TrainOptions train;
-};
+using NeusJob = TaskJob<NeusOptions>;  // field: a NeuS field config
 
 // flags must already hold the config's values (TrainFlags::apply_config); lr is the config's, else
 // NeuS's 5e-4; the warm-up is the config's "warmup".

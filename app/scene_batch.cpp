@@ -84,4 +84,8 @@ nlohmann::json load_paper_table(const std::string& name) {
   return nullptr;
 }
 
+std::string SceneBatch::run_label(const std::string& name, const std::filesystem::path& scene, uint64_t seed) {
+  return name + " " + scene.filename().string() + " s" + std::to_string(seed);
+}
+
 }  // namespace nf::app

@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <functional>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -45,7 +46,20 @@ struct SceneBatch {
                            uint64_t seed, const std::string& tag) const;
   // The device the runs train on (--device, --threads).
   c10::Device setup_device() const;
+  // "<name> <scene folder name> s<seed>": a run's label (TrainOptions::label).
+  static std::string run_label(const std::string& name, const std::filesystem::path& scene, uint64_t seed);
 };
+
+// Registers `batch-eval` under `parent` for Batch (a SceneBatch with `overrides`, e.g. NerfOverrides):
+// add_flags(help) with the overrides but --norm; returns the action, run(batch).
+template <class Batch>
+std::function<int()> add_batch_eval(CLI::App* parent, const std::string& description, const SceneBatch::Help& help,
+                                    int (*run)(Batch&)) {
+  auto st = std::make_shared<Batch>();
+  auto* b = parent->add_subcommand("batch-eval", description);
+  st->add_flags(b, help, [st](CLI::App* sub) { st->overrides.add_to(sub, /*with_norm=*/false); });
+  return [st, run]() { return run(*st); };
+}
 
 // What every run's record carries besides its metrics.
 struct SceneRun {

@@ -19,19 +19,6 @@ namespace {
 
 [[noreturn]] void fail(const std::string& msg) { throw std::runtime_error(msg); }
 
-// Sorted *.png / *.jpg files of a folder.
-std::vector<fs::path> list_images(const fs::path& dir) {
-  std::vector<fs::path> out;
-  for (const auto& e : fs::directory_iterator(dir)) {
-    if (!e.is_regular_file()) continue;
-    std::string ext = e.path().extension().string();
-    std::transform(ext.begin(), ext.end(), ext.begin(), [](unsigned char c) { return std::tolower(c); });
-    if (ext == ".png" || ext == ".jpg" || ext == ".jpeg") out.push_back(e.path());
-  }
-  std::sort(out.begin(), out.end());
-  return out;
-}
-
 // Area average of d x d blocks. x: [H, W, C] -> [H/d, W/d, C]
 at::Tensor area_downscale(const at::Tensor& x, int d) {
   if (d == 1) return x;
@@ -98,6 +85,19 @@ at::Tensor matrix4(const std::map<std::string, at::Tensor>& npz, const std::stri
   return m;
 }
 
+// Sorted *.png / *.jpg / *.jpeg files of a folder.
+std::vector<fs::path> list_images(const fs::path& dir) {
+  std::vector<fs::path> out;
+  for (const auto& e : fs::directory_iterator(dir)) {
+    if (!e.is_regular_file()) continue;
+    std::string ext = e.path().extension().string();
+    std::transform(ext.begin(), ext.end(), ext.begin(), [](unsigned char c) { return std::tolower(c); });
+    if (ext == ".png" || ext == ".jpg" || ext == ".jpeg") out.push_back(e.path());
+  }
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
 }  // namespace
 
 ProjectionDecomposition decompose_projection(const at::Tensor& P_in, const std::string& what) {
@@ -159,24 +159,30 @@ ProjectionDecomposition decompose_projection(const at::Tensor& P_in, const std::
   return {Kt, c2w};
 }
 
+DtuFiles dtu_files(const fs::path& dir) {
+  DtuFiles f{dir / "cameras_sphere.npz", dir / "image", dir / "mask", {}, {}};
+  if (!fs::is_regular_file(f.npz)) fail(f.npz.string() + ": no such file");
+  if (!fs::is_directory(f.image_dir)) fail(f.image_dir.string() + ": no such folder");
+  f.images = list_images(f.image_dir);
+  if (f.images.empty()) fail(f.image_dir.string() + ": no .png/.jpg images");
+  if (fs::is_directory(f.mask_dir)) {
+    f.masks = list_images(f.mask_dir);
+    if (f.masks.size() != f.images.size())
+      fail(f.mask_dir.string() + ": " + std::to_string(f.masks.size()) + " masks for " + std::to_string(f.images.size()) +
+           " images in " + f.image_dir.string());
+  }
+  return f;
+}
+
 DtuScene load_dtu(const fs::path& dir, const DtuOptions& o) {
   const std::string ds = dir.string();
   if (o.downscale < 1) fail(ds + ": downscale must be >= 1, got " + std::to_string(o.downscale));
   if (!fs::is_directory(dir)) fail(ds + ": no such scene folder");
-  const fs::path npz_path = dir / "cameras_sphere.npz", img_dir = dir / "image", mask_dir = dir / "mask";
-  if (!fs::is_regular_file(npz_path)) fail(npz_path.string() + ": no such file");
-  if (!fs::is_directory(img_dir)) fail(img_dir.string() + ": no such folder");
-  const std::vector<fs::path> images = list_images(img_dir);
-  if (images.empty()) fail(img_dir.string() + ": no .png/.jpg images");
+  const DtuFiles files = dtu_files(dir);
+  const fs::path &npz_path = files.npz, &img_dir = files.image_dir;
+  const std::vector<fs::path>&images = files.images, &masks = files.masks;
   const int n = int(images.size());
-  const bool has_masks = fs::is_directory(mask_dir);
-  std::vector<fs::path> masks;
-  if (has_masks) {
-    masks = list_images(mask_dir);
-    if (int(masks.size()) != n)
-      fail(mask_dir.string() + ": " + std::to_string(masks.size()) + " masks for " + std::to_string(n) +
-           " images in " + img_dir.string());
-  }
+  const bool has_masks = !masks.empty();  // a mask/ folder (as many masks as images, >= 1)
 
   const auto npz = load_npz(npz_path);
   int n_cams = 0;

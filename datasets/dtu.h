@@ -39,6 +39,16 @@ struct DtuScene {
 // does not divide the size, a view index out of range, a non-finite or singular matrix.
 DtuScene load_dtu(const std::filesystem::path& dir, const DtuOptions& o = {});
 
+// The files of a DTU-style scene folder dir, checked as load_dtu and prepare_dtu_scene check them:
+// dir/cameras_sphere.npz must exist; dir/image/ must hold *.png / *.jpg / *.jpeg images (sorted by
+// name, load_dtu's order); dir/mask/, when there, as many (masks empty without it). Errors name the
+// file or folder.
+struct DtuFiles {
+  std::filesystem::path npz, image_dir, mask_dir;
+  std::vector<std::filesystem::path> images, masks;
+};
+DtuFiles dtu_files(const std::filesystem::path& dir);
+
 struct ProjectionDecomposition {
   at::Tensor K;    // [3, 3] float64 upper triangular, positive diagonal, K[2][2] = 1
   at::Tensor c2w;  // [4, 4] float64 [R^T | centre; 0 0 0 1] (R: world-to-camera rotation)

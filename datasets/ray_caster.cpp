@@ -31,6 +31,27 @@ void check(RTCDevice d, const char* what) {
   const RTCError e = rtcGetDeviceError(d);
   if (e != RTC_ERROR_NONE) throw std::runtime_error(std::string("embree: ") + what + " failed (error " + std::to_string(int(e)) + ")");
 }
+
+// An unhit ray from origin o [3] along direction d [3], starting at t_near (tfar: infinity).
+RTCRayHit ray_from(const float* o, const float* d, float t_near) {
+  RTCRayHit rh;
+  rh.ray.org_x = o[0];
+  rh.ray.org_y = o[1];
+  rh.ray.org_z = o[2];
+  rh.ray.dir_x = d[0];
+  rh.ray.dir_y = d[1];
+  rh.ray.dir_z = d[2];
+  rh.ray.tnear = t_near;
+  rh.ray.tfar = std::numeric_limits<float>::infinity();
+  rh.ray.time = 0.0f;
+  rh.ray.mask = 0xFFFFFFFFu;
+  rh.ray.id = 0;
+  rh.ray.flags = 0;
+  rh.hit.geomID = RTC_INVALID_GEOMETRY_ID;
+  rh.hit.primID = RTC_INVALID_GEOMETRY_ID;
+  rh.hit.instID[0] = RTC_INVALID_GEOMETRY_ID;
+  return rh;
+}
 }  // namespace
 
 RayCaster::RayCaster(const Mesh& mesh) : impl_(std::make_unique<Impl>()) {
@@ -82,22 +103,7 @@ RayHits RayCaster::intersect(const at::Tensor& origins, const at::Tensor& dirs, 
     RTCIntersectContext ctx;
     rtcInitIntersectContext(&ctx);
     for (int64_t i = b; i < e; ++i) {
-      RTCRayHit rh;
-      rh.ray.org_x = op[3 * i];
-      rh.ray.org_y = op[3 * i + 1];
-      rh.ray.org_z = op[3 * i + 2];
-      rh.ray.dir_x = dp[3 * i];
-      rh.ray.dir_y = dp[3 * i + 1];
-      rh.ray.dir_z = dp[3 * i + 2];
-      rh.ray.tnear = t_near;
-      rh.ray.tfar = std::numeric_limits<float>::infinity();
-      rh.ray.time = 0.0f;
-      rh.ray.mask = 0xFFFFFFFFu;
-      rh.ray.id = 0;
-      rh.ray.flags = 0;
-      rh.hit.geomID = RTC_INVALID_GEOMETRY_ID;
-      rh.hit.primID = RTC_INVALID_GEOMETRY_ID;
-      rh.hit.instID[0] = RTC_INVALID_GEOMETRY_ID;
+      RTCRayHit rh = ray_from(op + 3 * i, dp + 3 * i, t_near);
       rtcIntersect1(scene, &ctx, &rh);
       if (rh.hit.geomID != RTC_INVALID_GEOMETRY_ID) {
         tp[i] = rh.ray.tfar;
@@ -131,22 +137,7 @@ at::Tensor RayCaster::count_hits(const at::Tensor& origins, const at::Tensor& di
       float t_near = 0.0f;
       int64_t hits = 0;
       while (hits < max_hits) {
-        RTCRayHit rh;
-        rh.ray.org_x = op[3 * i];
-        rh.ray.org_y = op[3 * i + 1];
-        rh.ray.org_z = op[3 * i + 2];
-        rh.ray.dir_x = dv[0];
-        rh.ray.dir_y = dv[1];
-        rh.ray.dir_z = dv[2];
-        rh.ray.tnear = t_near;
-        rh.ray.tfar = std::numeric_limits<float>::infinity();
-        rh.ray.time = 0.0f;
-        rh.ray.mask = 0xFFFFFFFFu;
-        rh.ray.id = 0;
-        rh.ray.flags = 0;
-        rh.hit.geomID = RTC_INVALID_GEOMETRY_ID;
-        rh.hit.primID = RTC_INVALID_GEOMETRY_ID;
-        rh.hit.instID[0] = RTC_INVALID_GEOMETRY_ID;
+        RTCRayHit rh = ray_from(op + 3 * i, dv, t_near);
         rtcIntersect1(scene, &ctx, &rh);
         if (rh.hit.geomID == RTC_INVALID_GEOMETRY_ID) break;
         ++hits;

@@ -9,6 +9,7 @@
 #include <stdexcept>
 #include <vector>
 
+#include "datasets/dtu.h"
 #include "datasets/image_io.h"
 #include "datasets/image_resize.h"
 #include "datasets/npz.h"
@@ -30,19 +31,6 @@ void check_divisible(const fs::path& file, int64_t W, int64_t H, int downscale) 
   if (H % downscale != 0 || W % downscale != 0)
     fail(file.string() + ": size " + std::to_string(W) + "x" + std::to_string(H) + " is not divisible by --downscale " +
          std::to_string(downscale));
-}
-
-// Sorted *.png / *.jpg / *.jpeg files of a folder (load_dtu's order).
-std::vector<fs::path> list_images(const fs::path& dir) {
-  std::vector<fs::path> out;
-  for (const auto& e : fs::directory_iterator(dir)) {
-    if (!e.is_regular_file()) continue;
-    std::string ext = e.path().extension().string();
-    std::transform(ext.begin(), ext.end(), ext.begin(), [](unsigned char c) { return std::tolower(c); });
-    if (ext == ".png" || ext == ".jpg" || ext == ".jpeg") out.push_back(e.path());
-  }
-  std::sort(out.begin(), out.end());
-  return out;
 }
 
 // Box-downscales every image of files into out_folder as <stem>.png, alpha dropped (load_dtu ignores
@@ -111,19 +99,10 @@ PrepareReport prepare_blender_scene(const fs::path& in_dir, const fs::path& out_
 
 PrepareReport prepare_dtu_scene(const fs::path& in_dir, const fs::path& out_dir, int downscale) {
   check_args(in_dir, out_dir, downscale);
-  const fs::path npz_path = in_dir / "cameras_sphere.npz", img_dir = in_dir / "image", mask_dir = in_dir / "mask";
-  if (!fs::is_regular_file(npz_path)) fail(npz_path.string() + ": no such file");
-  if (!fs::is_directory(img_dir)) fail(img_dir.string() + ": no such folder");
-  const std::vector<fs::path> images = list_images(img_dir);
-  if (images.empty()) fail(img_dir.string() + ": no .png/.jpg images");
+  const DtuFiles files = dtu_files(in_dir);  // checked as load_dtu checks them
+  const fs::path &npz_path = files.npz, &img_dir = files.image_dir;
+  const std::vector<fs::path>&images = files.images, &masks = files.masks;
   const int64_t n = int64_t(images.size());
-  std::vector<fs::path> masks;
-  if (fs::is_directory(mask_dir)) {
-    masks = list_images(mask_dir);
-    if (int64_t(masks.size()) != n)
-      fail(mask_dir.string() + ": " + std::to_string(masks.size()) + " masks for " + std::to_string(n) + " images in " +
-           img_dir.string());
-  }
 
   // Cameras first (cheap checks before any image is decoded).
   std::map<std::string, at::Tensor> npz = load_npz(npz_path);

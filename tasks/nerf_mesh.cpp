@@ -28,13 +28,8 @@ at::Tensor nerf_density(MipNeRFImpl& field, const at::Tensor& x, double sigma) {
 }
 
 MeshInfo NerfTask::mesh_info() const {
-  MeshInfo info;
-  info.available = true;
-  info.quantity = "density";
-  info.threshold = 10.0;
-  info.threshold_min = 0.1;
-  info.threshold_max = 1000.0;
-  info.log_scale = true;
+  // density > 10 (offered in [0.1, 1000], a log-scale slider)
+  MeshInfo info{/*available=*/true, "density", 10.0, 0.1, 1000.0, /*log_scale=*/true};
   // The cube around the origin (the orbit target) that every training camera sees beyond its near
   // plane: nothing nearer to a camera was ever trained.
   const at::Tensor centres = train_poses_.slice(1, 0, 3).select(2, 3).to(at::kDouble);  // [F, 3]

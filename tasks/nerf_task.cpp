@@ -19,6 +19,7 @@
 #include "render/ipe.h"
 #include "render/samplers.h"
 #include "tasks/step_rng.h"
+#include "tasks/task_options.h"
 
 namespace nf {
 namespace {
@@ -51,10 +52,7 @@ nlohmann::json NerfOptions::to_json() const {
 }
 
 NerfOptions NerfOptions::from_json(const nlohmann::json& j, const std::string& where, NerfOptions o, bool strict) {
-  if (!j.is_object()) throw ConfigError(where + ": nerf options must be a JSON object");
-  const auto keys = o.to_json();
-  for (const auto& [k, v] : j.items())
-    if (strict && !keys.contains(k)) throw ConfigError(where + ": unknown key '" + k + "' in the nerf options");
+  check_options_keys(j, o.to_json(), where, "nerf", strict);
   o.scene = cfg_get(j, "scene", o.scene, where);
   o.downscale = cfg_get(j, "downscale", o.downscale, where);
   o.max_train_frames = cfg_get(j, "max_train_frames", o.max_train_frames, where);

@@ -11,12 +11,7 @@
 namespace nf {
 
 MeshInfo NeusTask::mesh_info() const {
-  MeshInfo info;
-  info.available = true;
-  info.quantity = "SDF level";
-  info.threshold = 0.0;
-  info.threshold_min = -0.1;
-  info.threshold_max = 0.1;
+  MeshInfo info{/*available=*/true, "SDF level", 0.0, -0.1, 0.1};  // the zero level set (offered in [-0.1, 0.1])
   // The world box of the normalised cube [-1, 1]^3 (scale_mat: normalised -> world).
   if (scene_.scale_mat.defined()) {
     const at::Tensor S = scene_.scale_mat.to(at::kCPU, at::kDouble);

@@ -22,6 +22,7 @@
 #include "render/nerf_render.h"
 #include "render/neus_sampling.h"
 #include "tasks/step_rng.h"
+#include "tasks/task_options.h"
 
 namespace nf {
 
@@ -52,10 +53,7 @@ nlohmann::json NeusOptions::to_json() const {
 }
 
 NeusOptions NeusOptions::from_json(const nlohmann::json& j, const std::string& where, NeusOptions o, bool strict) {
-  if (!j.is_object()) throw ConfigError(where + ": neus options must be a JSON object");
-  const auto keys = o.to_json();
-  for (const auto& [k, v] : j.items())
-    if (strict && !keys.contains(k)) throw ConfigError(where + ": unknown key '" + k + "' in the neus options");
+  check_options_keys(j, o.to_json(), where, "neus", strict);
   o.scene = cfg_get(j, "scene", o.scene, where);
   o.downscale = cfg_get(j, "downscale", o.downscale, where);
   o.batch = cfg_get(j, "batch", o.batch, where);

@@ -10,13 +10,8 @@
 namespace nf {
 
 MeshInfo OccupancyTask::mesh_info() const {
-  MeshInfo info;
-  info.available = true;
-  info.quantity = "occupancy probability";
-  info.threshold = options_.threshold;
-  info.threshold_min = 0.01;
-  info.threshold_max = 0.99;
-  return info;  // the box: the task's normalised cube [-1, 1]^3
+  // probability > threshold (offered in [0.01, 0.99]); the box: the task's normalised cube [-1, 1]^3
+  return MeshInfo{/*available=*/true, "occupancy probability", options_.threshold, 0.01, 0.99};
 }
 
 std::optional<Mesh> OccupancyTask::extract_mesh(FieldImpl& field, const MeshRequest& r) {

@@ -31,7 +31,6 @@ namespace {
 using nf::viewer::MeshJob;
 using nf::viewer::RunSpec;
 using nf::viewer::TrainingRun;
-using nf_test::can_run_viewer;
 using nf_test::panel;
 using nf_test::sidecar;
 using nf_test::viewer_path;
@@ -129,7 +128,7 @@ Run run_cmd(const std::string& cmd) { return nf_test::run_shell(cmd); }
 }  // namespace
 
 TEST(ViewerMesh, HeadlessExtractShowsTheShadedMeshAndSavesAClosedPly) {
-  if (!can_run_viewer()) GTEST_SKIP() << "normfield-viewer not built or xvfb-run missing";
+  NF_SKIP_WITHOUT_VIEWER();
   const auto dir = nf_test::scratch("viewer_mesh_gui");
   const auto shot = (dir / "mesh.png").string(), ply = (dir / "lego.ply").string();
   char thr[32];

@@ -26,25 +26,15 @@
 namespace {
 
 using nf::viewer::RunSpec;
-using nf::viewer::Snapshot;
 using nf::viewer::TrainingRun;
 using nf::viewer::ViewRequest;
-using nf_test::can_run_viewer;
 using nf_test::latest;
-using nf_test::panel;
-using nf_test::pixels;
-using nf_test::sidecar;
-using nf_test::viewer_path;
 
 std::filesystem::path lego() { return nf_test::shipped_data() / "nerf_synthetic" / "lego_100"; }
 bool have_lego() { return std::filesystem::exists(lego() / "transforms_train.json"); }
 
 // The NeRF task config of the tests: 50x50 images, 8 training frames, 128 rays of 8 + 8 samples.
-nlohmann::json tiny_task() {
-  return {{"task", "nerf"},      {"scene", lego().string()}, {"downscale", 2}, {"max_train_frames", 8},
-          {"batch", 128},        {"n_coarse", 8},            {"n_fine", 8},    {"eval_max_views", 1},
-          {"calib_batches", 1}};
-}
+nlohmann::json tiny_task() { return nf_test::tiny_nerf_task(); }
 
 RunSpec tiny_spec(const std::string& norm = "cn") {
   RunSpec s;
@@ -76,12 +66,10 @@ nf::PreviewCamera orbit(const nf::PreviewCamera& base, double yaw_deg, double ra
 TEST(ViewerNerf, PreviewsHeldoutPsnrCameraAndCheckpoint) {
   ASSERT_TRUE(have_lego()) << lego() << " not found (tests/data is part of the repository)";
   const auto dir = nf_test::scratch("viewer_nerf");
-  nf::viewer::RenderBudget budget;
-  budget.fixed_scale = 0.5;
+  const auto budget = nf_test::half_scale_budget();
   TrainingRun run(tiny_spec(), /*paused=*/true, /*steps_per_slice=*/10, budget);
-  ASSERT_TRUE(run.wait_for_step(0, 120));
-  auto s0 = latest(run);
-  ASSERT_FALSE(s0.failed) << s0.status;
+  nf::viewer::Snapshot s0;
+  ASSERT_NO_FATAL_FAILURE(nf_test::expect_started(run, &s0));
   const auto info = run.info();
   ASSERT_TRUE(info.has_camera);
   ASSERT_EQ(info.cameras.size(), 9u);  // 8 training frames + 1 test view
@@ -112,83 +100,41 @@ TEST(ViewerNerf, PreviewsHeldoutPsnrCameraAndCheckpoint) {
   EXPECT_EQ(s30.heldout.back().first, 30);
   EXPECT_GT(s30.heldout.back().second, heldout0 + 1.0f) << "held-out PSNR " << heldout0 << " -> "
                                                         << s30.heldout.back().second;
-  // Another camera gives another picture (same weights).
-  const auto rgb_a = pixels(*s30.image("rgb"));
-  v.id = 2;
-  v.camera = orbit(info.cameras[0].camera, 120, info.orbit_radius, info.orbit_elevation_deg);
-  run.set_view(v);
-  ASSERT_TRUE(run.wait_for_view(2, 30, 120));
-  auto s2 = latest(run);
-  EXPECT_EQ(s2.step, 30);
-  EXPECT_GT((pixels(*s2.image("rgb")) - rgb_a).abs().mean().item<double>(), 0.01);
-  // At a dataset camera: the error view and its PSNR.
-  v.id = 3;
-  v.camera = info.cameras[8].camera;
-  v.dataset_view = 8;  // the test view
-  run.set_view(v);
-  ASSERT_TRUE(run.wait_for_view(3, 30, 120));
-  auto s3 = latest(run);
-  ASSERT_NE(s3.image("error"), nullptr);
-  EXPECT_GT(s3.scalars.at("psnr_view"), 8.0);
-  // A checkpoint opens without training: its step, previews, and no steps while paused.
-  ASSERT_NO_FATAL_FAILURE(nf_test::expect_checkpoint_reopens(run, v, s3, dir, budget, 30, "nerf"));
+  // Another camera gives another rgb picture; the error view at the test view (dataset camera 8); a
+  // checkpoint opens without training: its step, previews, and no steps while paused.
+  ASSERT_NO_FATAL_FAILURE(nf_test::expect_other_camera_error_view_and_checkpoint(
+      run, v, s30, "rgb", orbit(info.cameras[0].camera, 120, info.orbit_radius, info.orbit_elevation_deg), info, 8,
+      dir, budget, 30, "nerf"));
 }
 
 // ------------------------------------------------------------------ the viewer under Xvfb
-namespace {
-
-using Run = nf_test::CliRun;
-Run run_cmd(const std::string& cmd) { return nf_test::run_shell(cmd); }
-
 const std::string kTiny =
     " --set downscale=2 --set max_train_frames=8 --set batch=128 --set n_coarse=8 --set n_fine=8"
     " --set eval_max_views=1 --threads 1 --preview-scale 0.5 --width 1100 --height 600";
 
-}  // namespace
-
 TEST(ViewerNerf, HeadlessCompareTrainsAndRendersBothRuns) {
-  if (!can_run_viewer()) GTEST_SKIP() << "normfield-viewer not built or xvfb-run missing";
+  NF_SKIP_WITHOUT_VIEWER();
   ASSERT_TRUE(have_lego()) << lego() << " not found (tests/data is part of the repository)";
   const auto dir = nf_test::scratch("viewer_nerf_gui");
-  const auto shot = (dir / "nerf.png").string();
-  const auto r = run_cmd("xvfb-run -a -s '-screen 0 1280x720x24' " + viewer_path() + " --task nerf --scene " +
-                         lego().string() + " --config mipnerf_small_cn --compare mipnerf_small" + kTiny +
-                         " --lockstep --steps-per-frame 10 --heldout-every 10 --frames 4 --screenshot-at 1,4"
-                         " --screenshot " + shot + " --out " + dir.string());
+  const auto r = nf_test::run_viewer_4_frames(
+      " --task nerf --scene " + lego().string() + " --config mipnerf_small_cn --compare mipnerf_small" + kTiny, 10, dir,
+      "nerf");
   ASSERT_EQ(r.code, 0) << r.output;
-  const auto p1 = dir / "nerf-1.png", p4 = dir / "nerf-4.png";
-  ASSERT_TRUE(std::filesystem::exists(p4)) << r.output;
-  const auto j1 = sidecar(p1), j4 = sidecar(p4);
-  ASSERT_EQ(j4["runs"].size(), 2u);
-  EXPECT_EQ(j4["runs"][0]["label"], "mipnerf_small_cn");
-  EXPECT_EQ(j4["runs"][1]["label"], "mipnerf_small");
-  EXPECT_EQ(j1["runs"][0]["step"], 10);
-  EXPECT_EQ(j4["runs"][0]["step"], 40);
-  EXPECT_EQ(j4["runs"][1]["step"], 40);
   // Both follow `nerf train`'s schedule of their config (mipnerf_small: 5e-3 -> 5e-4 exponential over
-  // 600 steps): the lr of step 40 (index 39), not a constant 5e-3.
-  const nf::LrSchedule sched{"exponential", 5e-3, 5e-4};
-  for (int i = 0; i < 2; ++i) EXPECT_NEAR(j4["runs"][i]["lr"].get<double>(), sched.at(39, 600), 1e-12) << i;
+  // 600 steps): the lr of step 40 (index 39), not a constant 5e-3. Views change by > 0.01 in training.
+  nf_test::CompareFrames f;
+  ASSERT_NO_FATAL_FAILURE(nf_test::expect_compare_frames(dir, "nerf", r.output, "mipnerf_small_cn", "mipnerf_small", 10,
+                                                         40, nf::LrSchedule{"exponential", 5e-3, 5e-4}, 600, 0.01, &f));
   // Held-out PSNR rises with training (both runs).
   for (int i = 0; i < 2; ++i) {
-    const auto& h = j4["runs"][i]["heldout"];
-    ASSERT_GE(h.size(), 2u) << j4.dump();
+    const auto& h = f.j4["runs"][i]["heldout"];
+    ASSERT_GE(h.size(), 2u) << f.j4.dump();
     EXPECT_GT(h.back()[1].get<double>(), h.front()[1].get<double>() + 1.0) << h.dump();
   }
-  const auto s1 = nf::load_image(p1).pixels, s4 = nf::load_image(p4).pixels;
-  for (const std::string k : {"A/view", "B/view"}) {
-    const auto a = panel(s1, j1, k), b = panel(s4, j4, k);
-    EXPECT_GT(b.std().item<double>(), 0.02) << k << " is blank";
-    EXPECT_GT((a - b).abs().mean().item<double>(), 0.01) << k << " did not change with training";
-  }
-  // Both runs are seen from the same camera: their panels are the same size and differ in content
-  // only as the fields do (not blank, not identical).
-  EXPECT_EQ(j4["panels"]["A/view"][2], j4["panels"]["B/view"][2]);
-  EXPECT_GT((panel(s4, j4, "A/view") - panel(s4, j4, "B/view")).abs().mean().item<double>(), 0.001);
 }
 
 TEST(ViewerNerf, HeadlessSpinChangesTheViewAndCheckpointOpensPaused) {
-  if (!can_run_viewer()) GTEST_SKIP() << "normfield-viewer not built or xvfb-run missing";
+  NF_SKIP_WITHOUT_VIEWER();
   ASSERT_TRUE(have_lego()) << lego() << " not found (tests/data is part of the repository)";
   const auto dir = nf_test::scratch("viewer_nerf_spin");
   at::Tensor a, b;

@@ -26,6 +26,7 @@
 #include "datasets/image_io.h"
 #include "datasets/make_scene.h"
 #include "render/camera.h"
+#include "support/scene_tasks.h"
 #include "support/shipped_data.h"
 #include "support/cli.h"
 #include "support/test_data.h"
@@ -37,26 +38,17 @@
 namespace {
 
 using nf::viewer::RunSpec;
-using nf::viewer::Snapshot;
 using nf::viewer::TrainingRun;
 using nf::viewer::ViewRequest;
-using nf_test::can_run_viewer;
 using nf_test::latest;
-using nf_test::panel;
 using nf_test::pixels;
-using nf_test::sidecar;
-using nf_test::viewer_path;
 
 // The shipped bunny as a DTU-style scene: 8 views of 32x24 (views 2 and 6 held out with holdout 4).
 std::filesystem::path bunny_scene() {
   static std::filesystem::path dir;
   if (dir.empty()) {
     dir = nf_test::scratch("viewer_neus_scene") / "bunny";
-    nf::MakeSceneOptions o;
-    o.views = 8;
-    o.width = 32;
-    o.height = 24;
-    nf::make_scene(nf_test::shipped_data() / "meshes" / "bunny_2.5k_instantngp.obj", dir, o);
+    nf_test::make_tiny_dtu_scene(nf_test::shipped_data() / "meshes" / "bunny_2.5k_instantngp.obj", dir);
   }
   return dir;
 }
@@ -69,8 +61,7 @@ nlohmann::json tiny_task() {
 RunSpec tiny_spec(const std::string& norm = "cn") {
   RunSpec s;
   s.task = tiny_task();
-  s.field = {{"type", "neus"}, {"sdf_depth", 3}, {"sdf_width", 32}, {"skip", 2},        {"multires", 2},
-             {"feature_dim", 8}, {"color_depth", 1}, {"color_width", 16}, {"norm", norm}};
+  s.field = nf_test::tiny_neus_config(norm);
   s.lr = 5e-3;
   s.seed = 0;
   s.heldout_every = 10;
@@ -81,14 +72,8 @@ RunSpec tiny_spec(const std::string& norm = "cn") {
 }  // namespace
 
 TEST(ViewerNeus, PreviewCameraRoundTripsThroughNfCamera) {
-  nf::Camera c;
-  c.width = 40;
-  c.height = 30;
-  c.fx = 50;
-  c.fy = 47;
-  c.cx = 21.3;
-  c.cy = 13.1;
   const double a = 0.4;
+  nf::Camera c{/*width=*/40, /*height=*/30, /*fx=*/50, /*fy=*/47, /*cx=*/21.3, /*cy=*/13.1, {}};
   c.c2w = at::tensor({std::cos(a), 0.0, std::sin(a), 0.3, 0.0, 1.0, 0.0, -0.2, -std::sin(a), 0.0, std::cos(a), -2.5,
                       0.0, 0.0, 0.0, 1.0},
                      at::kDouble)
@@ -117,14 +102,7 @@ TEST(ViewerNeus, PreviewCameraRoundTripsThroughNfCamera) {
 
 TEST(ViewerNeus, OrbitCameraAboutAnyUpAxis) {
   nf::viewer::OrbitCamera cam;
-  nf::PreviewCamera k;
-  k.width = 40;
-  k.height = 30;
-  k.fx = 50;
-  k.fy = 45;
-  k.cx = 21.5;
-  k.cy = 13.5;
-  cam.set_image(k);
+  cam.set_image(nf::PreviewCamera{/*width=*/40, /*height=*/30, /*fx=*/50, /*fy=*/45, /*cx=*/21.5, /*cy=*/13.5, {}});
   cam.set_up({0, 2, 0});  // world up +y (any length)
   cam.set_orbit({0, 0, 0}, 3.0, 30, 20);
   const auto m = cam.pose();
@@ -163,29 +141,15 @@ TEST(ViewerNeus, PixelSubsetEqualsThoseOfTheWholeRender) {
   r.dataset_view = 7;
   const nf::Preview whole = task->preview(*field, r);
   ASSERT_EQ(whole.images.size(), 5u);
-  for (const auto& [stride, x0, y0] : {std::tuple{3, 2, 1}, std::tuple{2, 1, 0}}) {
-    r.stride = stride;
-    r.x0 = x0;
-    r.y0 = y0;
-    const nf::Preview sub = task->preview(*field, r);
-    ASSERT_EQ(sub.images.size(), whole.images.size());
-    for (size_t i = 0; i < whole.images.size(); ++i) {
-      const auto want = nf::pixel_subset(whole.images[i].second.pixels, stride, x0, y0);
-      const auto& got = sub.images[i].second.pixels;
-      ASSERT_EQ(got.sizes(), want.sizes()) << whole.images[i].first;
-      EXPECT_LT((got - want).abs().max().item<double>(), 1e-4) << whole.images[i].first << " stride " << stride;
-    }
-  }
+  ASSERT_NO_FATAL_FAILURE(nf_test::expect_pixel_subsets_equal_whole(*task, *field, r, whole, {{3, 2, 1}, {2, 1, 0}}));
 }
 
 TEST(ViewerNeus, PreviewsHeldoutPsnrCameraAndCheckpoint) {
   const auto dir = nf_test::scratch("viewer_neus");
-  nf::viewer::RenderBudget budget;
-  budget.fixed_scale = 0.5;
+  const auto budget = nf_test::half_scale_budget();
   TrainingRun run(tiny_spec(), /*paused=*/true, /*steps_per_slice=*/10, budget);
-  ASSERT_TRUE(run.wait_for_step(0, 120));
-  auto s0 = latest(run);
-  ASSERT_FALSE(s0.failed) << s0.status;
+  nf::viewer::Snapshot s0;
+  ASSERT_NO_FATAL_FAILURE(nf_test::expect_started(run, &s0));
   EXPECT_EQ(s0.task, "neus");
   const auto info = run.info();
   ASSERT_TRUE(info.has_camera);
@@ -237,89 +201,49 @@ TEST(ViewerNeus, PreviewsHeldoutPsnrCameraAndCheckpoint) {
   EXPECT_LT(last, 0.8 * first) << "loss " << first / 5 << " -> " << last / 5;
   EXPECT_GT(pixels(*s40.image("acc")).max().item<double>(), 0.3);
   EXPECT_GT(pixels(*s40.image("normals")).std().item<double>(), 0.03);
-  // Another camera gives another picture (same weights).
-  const auto rgb_a = pixels(*s40.image("normals"));
-  v.id = 2;
+  // Another camera gives other normals; the error view at a held-out dataset camera (7); a checkpoint
+  // opens without training: its step, the same picture from the same camera.
   orbit.orbit(120, 0);
-  v.camera = orbit.camera();
-  run.set_view(v);
-  ASSERT_TRUE(run.wait_for_view(2, 40, 120));
-  auto s2 = latest(run);
-  EXPECT_EQ(s2.step, 40);
-  EXPECT_GT((pixels(*s2.image("normals")) - rgb_a).abs().mean().item<double>(), 0.01);
-  // At a dataset camera (a held-out one): the error view and its PSNR.
-  v.id = 3;
-  v.camera = info.cameras[7].camera;
-  v.dataset_view = 7;
-  run.set_view(v);
-  ASSERT_TRUE(run.wait_for_view(3, 40, 120));
-  auto s3 = latest(run);
-  ASSERT_NE(s3.image("error"), nullptr) << s3.status;
-  EXPECT_GT(s3.scalars.at("psnr_view"), 8.0);
-  // A checkpoint opens without training: its step, the same picture from the same camera.
-  ASSERT_NO_FATAL_FAILURE(nf_test::expect_checkpoint_reopens(run, v, s3, dir, budget, 40, "neus"));
+  ASSERT_NO_FATAL_FAILURE(nf_test::expect_other_camera_error_view_and_checkpoint(run, v, s40, "normals", orbit.camera(),
+                                                                                 info, 7, dir, budget, 40, "neus"));
 }
 
 // ------------------------------------------------------------------ the viewer under Xvfb
-namespace {
-
-using Run = nf_test::CliRun;
-Run run_cmd(const std::string& cmd) { return nf_test::run_shell(cmd); }
-
 // The named configs (neus_small*: SDF 4x64) with a tiny task: 64 rays of 16 + 16 samples.
 const std::string kTiny =
     " --set batch=64 --set n_samples=16 --set n_importance=16 --set up_sample_steps=2 --set holdout=4"
     " --set chunk=512 --threads 1 --preview-scale 1 --width 1100 --height 600";
 
-}  // namespace
-
 TEST(ViewerNeus, HeadlessCompareTrainsAndRendersBothRuns) {
-  if (!can_run_viewer()) GTEST_SKIP() << "normfield-viewer not built or xvfb-run missing";
+  NF_SKIP_WITHOUT_VIEWER();
   const auto dir = nf_test::scratch("viewer_neus_gui");
-  const auto shot = (dir / "neus.png").string();
   // The viewer trains with the config's schedule (as `neus train`): 20 steps of neus_small's 200-step
   // warm-up would barely move the fields, so these copies drop the warm-up (same names, same labels).
   const auto configs = nf_test::shipped_data().parent_path().parent_path() / "assets" / "configs" / "neus";
   for (const std::string name : {"neus_small_cn", "neus_small"})
     std::ofstream(dir / (name + ".json")) << nlohmann::json{{"parent", (configs / (name + ".json")).string()},
                                                            {"warmup", 0}}.dump();
-  const auto r = run_cmd("xvfb-run -a -s '-screen 0 1280x720x24' " + viewer_path() + " --task neus --scene " +
-                         bunny_scene().string() + " --config " + (dir / "neus_small_cn.json").string() +
-                         " --compare " + (dir / "neus_small.json").string() + " --lr 5e-3 --compare-lr 5e-3" + kTiny +
-                         " --lockstep --steps-per-frame 5 --heldout-every 5 --frames 4 --screenshot-at 1,4"
-                         " --screenshot " + shot + " --out " + dir.string());
+  const auto r = nf_test::run_viewer_4_frames(" --task neus --scene " + bunny_scene().string() + " --config " +
+                                                  (dir / "neus_small_cn.json").string() + " --compare " +
+                                                  (dir / "neus_small.json").string() + " --lr 5e-3 --compare-lr 5e-3" + kTiny,
+                                              5, dir, "neus");
   ASSERT_EQ(r.code, 0) << r.output;
-  const auto p1 = dir / "neus-1.png", p4 = dir / "neus-4.png";
-  ASSERT_TRUE(std::filesystem::exists(p4)) << r.output;
-  const auto j1 = sidecar(p1), j4 = sidecar(p4);
-  ASSERT_EQ(j4["runs"].size(), 2u);
-  EXPECT_EQ(j4["runs"][0]["label"], "neus_small_cn");
-  EXPECT_EQ(j4["runs"][1]["label"], "neus_small");
-  EXPECT_EQ(j1["runs"][0]["step"], 5);
-  EXPECT_EQ(j4["runs"][0]["step"], 20);
-  EXPECT_EQ(j4["runs"][1]["step"], 20);
-  // Both follow the configs' schedule (cosine from 5e-3 to neus_small's 5e-5 over 2000 steps).
-  const nf::LrSchedule sched{"cosine", 5e-3, 5e-5};
-  for (int i = 0; i < 2; ++i) EXPECT_NEAR(j4["runs"][i]["lr"].get<double>(), sched.at(19, 2000), 1e-12) << i;
+  // Both follow the configs' schedule (cosine from 5e-3 to neus_small's 5e-5 over 2000 steps); views
+  // change by > 0.002 in training.
+  nf_test::CompareFrames f;
+  ASSERT_NO_FATAL_FAILURE(nf_test::expect_compare_frames(dir, "neus", r.output, "neus_small_cn", "neus_small", 5, 20,
+                                                         nf::LrSchedule{"cosine", 5e-3, 5e-5}, 2000, 0.002, &f));
   // The held-out PSNR is measured every 5 steps (both runs; the run-thread test checks the loss).
   for (int i = 0; i < 2; ++i) {
-    const auto& h = j4["runs"][i]["heldout"];
-    ASSERT_GE(h.size(), 4u) << j4.dump();
+    const auto& h = f.j4["runs"][i]["heldout"];
+    ASSERT_GE(h.size(), 4u) << f.j4.dump();
     EXPECT_EQ(h.back()[0], 20) << h.dump();
-    EXPECT_FALSE(j4["runs"][i]["failed"].get<bool>());
+    EXPECT_FALSE(f.j4["runs"][i]["failed"].get<bool>());
   }
-  const auto s1 = nf::load_image(p1).pixels, s4 = nf::load_image(p4).pixels;
-  for (const std::string k : {"A/view", "B/view"}) {
-    const auto a = panel(s1, j1, k), b = panel(s4, j4, k);
-    EXPECT_GT(b.std().item<double>(), 0.02) << k << " is blank";
-    EXPECT_GT((a - b).abs().mean().item<double>(), 0.002) << k << " did not change with training";
-  }
-  EXPECT_EQ(j4["panels"]["A/view"][2], j4["panels"]["B/view"][2]);
-  EXPECT_GT((panel(s4, j4, "A/view") - panel(s4, j4, "B/view")).abs().mean().item<double>(), 0.001);
 }
 
 TEST(ViewerNeus, HeadlessCheckpointOpensPausedAndTheCameraMoves) {
-  if (!can_run_viewer()) GTEST_SKIP() << "normfield-viewer not built or xvfb-run missing";
+  NF_SKIP_WITHOUT_VIEWER();
   const auto dir = nf_test::scratch("viewer_neus_spin");
   at::Tensor a, b;
   nlohmann::json j2;

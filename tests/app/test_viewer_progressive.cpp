@@ -29,6 +29,7 @@
 #include "tasks/preview.h"
 #include "tasks/task_registry.h"
 #include "support/shipped_data.h"
+#include "support/viewer.h"
 
 namespace {
 
@@ -55,11 +56,7 @@ ImageBuf image(const std::string& name, int64_t w, int64_t h, int64_t c, float f
 std::filesystem::path lego() { return nf_test::shipped_data() / "nerf_synthetic" / "lego_100"; }
 
 // 50x50 images, 8 training frames, 128 rays of 8 + 8 samples (as tests/app/test_viewer_nerf.cpp).
-nlohmann::json tiny_task() {
-  return {{"task", "nerf"},      {"scene", lego().string()}, {"downscale", 2}, {"max_train_frames", 8},
-          {"batch", 128},        {"n_coarse", 8},            {"n_fine", 8},    {"eval_max_views", 1},
-          {"calib_batches", 1}};
-}
+nlohmann::json tiny_task() { return nf_test::tiny_nerf_task(); }
 
 RunSpec tiny_spec() {
   RunSpec s;
@@ -71,9 +68,7 @@ RunSpec tiny_spec() {
   return s;
 }
 
-at::Tensor pixels(const ImageBuf& im) {
-  return at::from_blob(const_cast<float*>(im.data.data()), {im.height, im.width, im.channels}, at::kFloat).clone();
-}
+using nf_test::pixels;
 
 const ImageBuf* find(const std::vector<ImageBuf>& v, const std::string& name) {
   for (const auto& i : v)
@@ -211,21 +206,8 @@ TEST(ViewerProgressive, NerfPixelSubsetEqualsThoseOfTheWholeRender) {
   r.dataset_view = 8;
   r.scale = 1.0;
   const nf::Preview whole = task->preview(*field, r);
-  for (const auto& [stride, x0, y0] : {std::tuple{3, 1, 2}, std::tuple{4, 3, 0}, std::tuple{2, 0, 1}}) {
-    r.stride = stride;
-    r.x0 = x0;
-    r.y0 = y0;
-    const nf::Preview sub = task->preview(*field, r);
-    ASSERT_EQ(sub.images.size(), whole.images.size());
-    for (size_t i = 0; i < whole.images.size(); ++i) {
-      const auto& [name, im] = whole.images[i];
-      const auto want = nf::pixel_subset(im.pixels, stride, x0, y0);
-      const auto& got = sub.images[i].second.pixels;
-      ASSERT_EQ(sub.images[i].first, name);
-      ASSERT_EQ(got.sizes(), want.sizes()) << name;
-      EXPECT_LT((got - want).abs().max().item<double>(), 1e-4) << name << " stride " << stride;
-    }
-  }
+  ASSERT_NO_FATAL_FAILURE(
+      nf_test::expect_pixel_subsets_equal_whole(*task, *field, r, whole, {{3, 1, 2}, {4, 3, 0}, {2, 0, 1}}));
   // The subset camera alone would render cones stride times wider (a blurred image): not the same pixels.
   nf::NerfRenderOptions ro;
   ro.n_coarse = ro.n_fine = 8;

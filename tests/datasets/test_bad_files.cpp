@@ -10,21 +10,12 @@
 #include "datasets/blender.h"
 #include "datasets/mesh_io.h"
 #include "datasets/mri_data.h"
+#include "support/errors.h"
 #include "support/test_data.h"
 
 namespace {
-std::string error_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const std::exception& e) {
-    return e.what();
-  }
-  return "(no error)";
-}
-void expect_one_line(const std::string& msg, const std::string& needle) {
-  EXPECT_NE(msg.find(needle), std::string::npos) << msg;
-  EXPECT_EQ(msg.find('\n'), std::string::npos) << msg;
-}
+using nf_test::expect_one_line;
+std::string error_of(const std::function<void()>& f) { return nf_test::error_of(f, "(no error)"); }
 const char* kHead =
     "ply\nformat ascii 1.0\nelement vertex 4\nproperty float x\nproperty float y\nproperty float z\n"
     "element face 1\nproperty list uchar int vertex_indices\nend_header\n";

@@ -11,6 +11,7 @@
 #include "datasets/dtu.h"
 #include "datasets/image_io.h"
 #include "datasets/npz.h"
+#include "support/errors.h"
 #include "support/shipped_data.h"
 #include "support/test_data.h"
 
@@ -18,16 +19,7 @@ namespace fs = std::filesystem;
 
 namespace {
 
-void expect_one_line_error(const std::function<void()>& f, const std::vector<std::string>& parts) {
-  try {
-    f();
-    FAIL() << "no throw";
-  } catch (const std::runtime_error& e) {
-    const std::string msg = e.what();
-    for (const auto& p : parts) EXPECT_NE(msg.find(p), std::string::npos) << msg << " lacks " << p;
-    EXPECT_EQ(msg.find('\n'), std::string::npos) << msg;
-  }
-}
+using nf_test::expect_one_line_error;
 
 // Rotation from axis-angle (Rodrigues). -> [3, 3] float64
 at::Tensor rodrigues(double ax, double ay, double az) {

@@ -15,25 +15,13 @@
 #include "datasets/mri_data.h"
 #include "datasets/npy.h"
 #include "datasets/npz.h"
+#include "support/errors.h"
 #include "support/test_data.h"
+#include "support/zip_bytes.h"
 
 namespace {
-// The message of the std::runtime_error f throws ("(no error)"; another exception type fails).
-std::string runtime_error_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const std::runtime_error& e) {
-    return e.what();
-  } catch (const std::exception& e) {
-    ADD_FAILURE() << "not a std::runtime_error: " << e.what();
-    return e.what();
-  }
-  return "(no error)";
-}
-void expect_one_line(const std::string& msg, const std::string& needle) {
-  EXPECT_NE(msg.find(needle), std::string::npos) << msg;
-  EXPECT_EQ(msg.find('\n'), std::string::npos) << msg;
-}
+using nf_test::expect_one_line;
+using nf_test::runtime_error_of;
 // A .npy file: magic, version 1.0, the header dict padded to 64 bytes, then the data.
 std::string npy_bytes(const std::string& dict, const std::string& data) {
   std::string h = dict;
@@ -48,20 +36,9 @@ std::string npy_bytes(const std::string& dict, const std::string& data) {
 void write(const std::filesystem::path& p, const std::string& bytes) {
   std::ofstream(p, std::ios::binary) << bytes;
 }
+using nf_test::crc32;
 // Little-endian bytes of v.
-std::string le(uint64_t v, int bytes) {
-  std::string s;
-  for (int i = 0; i < bytes; ++i) s += static_cast<char>((v >> (8 * i)) & 0xff);
-  return s;
-}
-uint32_t crc32(const std::string& s) {
-  uint32_t c = 0xffffffffu;
-  for (unsigned char ch : s) {
-    c ^= ch;
-    for (int k = 0; k < 8; ++k) c = (c >> 1) ^ (0xedb88320u & (0u - (c & 1u)));
-  }
-  return ~c;
-}
+std::string le(uint64_t v, int bytes) { return nf_test::le_bytes(v, bytes); }
 // A zip of stored members (name, bytes). usize: the uncompressed size claimed for every member
 // (0: the true size); when set, both headers carry 0xffffffff and a zip64 extra field holding it.
 std::string stored_zip(const std::vector<std::pair<std::string, std::string>>& members, uint64_t usize = 0) {

@@ -10,38 +10,19 @@
 #include "fields/file_io.h"
 #include "datasets/npy.h"
 #include "datasets/npz.h"
+#include "support/errors.h"
 #include "support/test_data.h"
+#include "support/zip_bytes.h"
 
 namespace fs = std::filesystem;
 
 namespace {
 
-void expect_one_line_error(const std::function<void()>& f, const std::vector<std::string>& parts) {
-  try {
-    f();
-    FAIL() << "no throw";
-  } catch (const std::runtime_error& e) {
-    const std::string msg = e.what();
-    for (const auto& p : parts) EXPECT_NE(msg.find(p), std::string::npos) << msg << " lacks " << p;
-    EXPECT_EQ(msg.find('\n'), std::string::npos) << msg;
-  }
-}
+using nf_test::expect_one_line_error;
 
 // CRC-32 (zip's polynomial), to patch a member's bytes and keep the archive consistent.
-uint32_t crc32(const std::string& s) {
-  uint32_t c = 0xffffffffu;
-  for (unsigned char ch : s) {
-    c ^= ch;
-    for (int k = 0; k < 8; ++k) c = (c >> 1) ^ (0xedb88320u & (0u - (c & 1u)));
-  }
-  return ~c;
-}
-
-std::string le32(uint32_t v) {
-  std::string s(4, '\0');
-  for (int i = 0; i < 4; ++i) s[i] = static_cast<char>((v >> (8 * i)) & 0xff);
-  return s;
-}
+using nf_test::crc32;
+std::string le32(uint32_t v) { return nf_test::le_bytes(v, 4); }
 
 // Replaces `from` by `to` (same length) inside the stored member `member` and fixes its CRC in the
 // local header and the central directory.

@@ -16,19 +16,11 @@
 #include "fields/registry.h"
 #include "fields/siren.h"
 #include "fields/wire.h"
+#include "support/errors.h"
 
 using nf::ConfigError;
 
-namespace {
-std::string error_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const std::exception& e) {
-    return e.what();
-  }
-  return "";
-}
-}  // namespace
+using nf_test::error_of;
 
 TEST(Registry, EveryMethodRoundTripsThroughItsConfig) {
   ASSERT_EQ(nf::method_names().size(), 13u);

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "support/cli.h"
+#include "support/errors.h"
 #include "support/shipped_data.h"
 #include "support/test_data.h"
 #include "tasks/checkpoint.h"
@@ -24,16 +25,9 @@ std::string checkpoint_with_meta(const std::string& name, const std::string& met
   root.save_to(path);
   return path;
 }
+// The message of the std::runtime_error load_field(path) throws ("(no error)").
 std::string runtime_error_of(const std::string& path) {
-  try {
-    (void)nf::load_field(path);
-  } catch (const std::runtime_error& e) {
-    return e.what();
-  } catch (const std::exception& e) {
-    ADD_FAILURE() << "not a std::runtime_error: " << e.what();
-    return e.what();
-  }
-  return "(no error)";
+  return nf_test::runtime_error_of([&] { (void)nf::load_field(path); });
 }
 }  // namespace
 

@@ -19,90 +19,35 @@
 #include "render/ipe.h"
 #include "support/cli.h"
 #include "support/resume_check.h"
+#include "support/scene_tasks.h"
 #include "support/test_data.h"
 #include "tasks/nerf_task.h"
 #include "tasks/trainer.h"
 
 namespace {
 
-constexpr int kRes = 16;
-constexpr double kFovX = 0.6911112070083618;  // lego's camera_angle_x
-
-// Colour of the unit sphere seen along rays (white background): (normal + 1) / 2 where hit.
-at::Tensor render_sphere(const nf::Rays& r) {
-  auto d = r.viewdirs, o = r.origins;
-  auto b = (o * d).sum(-1);                          // [N]
-  auto c = (o * o).sum(-1) - 1.0;                    // [N]
-  auto disc = b * b - c;
-  auto hit = disc > 0;
-  auto t = -b - at::sqrt(at::clamp_min(disc, 0));
-  auto p = o + t.unsqueeze(-1) * d;
-  auto col = (p + 1) * 0.5;
-  return at::where(hit.unsqueeze(-1), col, at::ones_like(col)).clamp(0, 1);
-}
-
-void write_split(const std::filesystem::path& dir, const std::string& split, int frames, double az0) {
-  const double focal = 0.5 * kRes / std::tan(0.5 * kFovX);
-  auto poses = nf::orbit_poses(frames, 4.0, 30.0);
-  nlohmann::json j{{"camera_angle_x", kFovX}, {"frames", nlohmann::json::array()}};
-  for (int f = 0; f < frames; ++f) {
-    // rotate the orbit start by az0 so train and test views differ
-    const double a = az0 * M_PI / 180.0;
-    auto R = at::eye(4, at::kFloat);
-    R[0][0] = std::cos(a), R[0][1] = -std::sin(a), R[1][0] = std::sin(a), R[1][1] = std::cos(a);
-    auto c2w = at::matmul(R, poses[f]);
-    auto rays = nf::generate_rays(kRes, kRes, focal, c2w, 2.0, 6.0);
-    auto img = render_sphere(rays).reshape({kRes, kRes, 3});
-    const std::string name = split + "/r_" + std::to_string(f);
-    nf::write_png(dir / (name + ".png"), img);
-    nlohmann::json m = nlohmann::json::array();
-    for (int r = 0; r < 4; ++r) {
-      nlohmann::json row = nlohmann::json::array();
-      for (int c = 0; c < 4; ++c) row.push_back(c2w[r][c].item<double>());
-      m.push_back(row);
-    }
-    j["frames"].push_back({{"file_path", "./" + name}, {"transform_matrix", m}});
-  }
-  std::ofstream(dir / ("transforms_" + split + ".json")) << j.dump();
-}
+constexpr int kRes = 16;  // the sphere scene's images: kRes x kRes
 
 std::filesystem::path sphere_scene() {
   static std::filesystem::path dir;
   if (dir.empty()) {
     dir = nf_test::scratch("nerf_sphere");
-    write_split(dir, "train", 6, 0.0);
-    write_split(dir, "test", 2, 37.0);
+    nf_test::write_sphere_split(dir, "train", 6, 0.0, kRes);
+    nf_test::write_sphere_split(dir, "test", 2, 37.0, kRes);
   }
   return dir;
 }
 
 nf::NerfOptions small_options() {
-  nf::NerfOptions o;
-  o.scene = sphere_scene().string();
-  o.n_coarse = 8;
-  o.n_fine = 8;
-  o.batch = 128;
+  auto o = nf_test::nerf_options(sphere_scene().string(), /*samples=*/8, /*batch=*/128, /*seed=*/5);
   o.chunk = 4096;
-  o.seed = 5;
   return o;
 }
 
-nf::Field fresh(const std::string& norm, int64_t width = 32) {
-  torch::manual_seed(0);
-  auto c = nf::mipnerf_config("small", norm);
-  c["width"] = width;
-  c["view_width"] = width / 2;
-  return nf::make_field(c);
-}
+nf::Field fresh(const std::string& norm, int64_t width = 32) { return nf_test::tiny_mipnerf(norm, width); }
 
 nf::TrainOptions train_opts(int64_t iters, const std::filesystem::path& dir, double lr = 5e-3) {
-  nf::TrainOptions o;
-  o.iters = iters;
-  o.lr = nf::lr_schedule_from_string("constant", lr, -1);
-  o.out_dir = dir;
-  o.progress = false;
-  o.log_every = 1000;
-  return o;
+  return nf_test::quiet_train_options(iters, dir, lr);
 }
 
 }  // namespace

@@ -14,6 +14,7 @@
 #include "fields/mipnerf.h"
 #include "fields/registry.h"
 #include "support/cli.h"
+#include "support/scene_tasks.h"
 #include "support/shipped_data.h"
 #include "support/test_data.h"
 #include "tasks/fit.h"
@@ -35,13 +36,8 @@ int count_lines(const fs::path& p) {
 
 // 3 steps of a tiny CN mip-NeRF on lego at 50 px, optionally previewing every step.
 nf::FitResult tiny_run(const fs::path& out, int64_t preview_every) {
-  nf::NerfOptions o;
-  o.scene = lego().string();
+  auto o = nf_test::nerf_options(lego().string(), /*samples=*/4, /*batch=*/64, /*seed=*/3);
   o.downscale = 2;
-  o.n_coarse = 4;
-  o.n_fine = 4;
-  o.batch = 64;
-  o.seed = 3;
   o.eval_max_views = 1;
   o.preview_every = preview_every;
   nf::NerfTask task(o, c10::kCPU);

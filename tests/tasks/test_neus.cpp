@@ -20,6 +20,7 @@
 #include "fields/registry.h"
 #include "support/cli.h"
 #include "support/resume_check.h"
+#include "support/scene_tasks.h"
 #include "support/test_data.h"
 #include "tasks/neus_task.h"
 #include "tasks/trainer.h"
@@ -64,11 +65,7 @@ std::filesystem::path sphere_scene() {
     auto base = nf_test::scratch("neus_sphere");
     write_sphere_obj(base / "sphere.obj");
     dir = base / "scene";
-    nf::MakeSceneOptions o;
-    o.views = 8;
-    o.width = 32;
-    o.height = 24;
-    nf::make_scene(base / "sphere.obj", dir, o);
+    nf_test::make_tiny_dtu_scene(base / "sphere.obj", dir);
   }
   return dir;
 }
@@ -90,18 +87,11 @@ nf::NeusOptions small_options() {
 
 nf::Field fresh(const std::string& norm) {
   torch::manual_seed(0);
-  return nf::make_field({{"type", "neus"}, {"sdf_depth", 3}, {"sdf_width", 32}, {"skip", 2}, {"multires", 2},
-                         {"feature_dim", 8}, {"color_depth", 1}, {"color_width", 16}, {"norm", norm}});
+  return nf::make_field(nf_test::tiny_neus_config(norm));
 }
 
 nf::TrainOptions train_opts(int64_t iters, const std::filesystem::path& dir, double lr = 5e-3) {
-  nf::TrainOptions o;
-  o.iters = iters;
-  o.lr = nf::lr_schedule_from_string("constant", lr, -1);
-  o.out_dir = dir;
-  o.progress = false;
-  o.log_every = 1000;
-  return o;
+  return nf_test::quiet_train_options(iters, dir, lr);
 }
 
 // Every edge of a closed (watertight, edge-manifold) triangle mesh is shared by exactly two faces.

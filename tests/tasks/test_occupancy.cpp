@@ -19,6 +19,7 @@
 #include "render/marching_cubes.h"
 #include "render/mesh.h"
 #include "support/cli.h"
+#include "support/errors.h"
 #include "support/shipped_data.h"
 #include "support/test_data.h"
 #include "tasks/checkpoint.h"
@@ -78,21 +79,6 @@ void write_mesh_obj(const std::filesystem::path& path, const nf::Mesh& m) {
         << m.faces[i][2].item<int64_t>() + 1 << "\n";
 }
 
-std::string error_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const std::exception& e) {
-    return e.what();
-  }
-  return "";
-}
-
-void expect_one_line_naming(const std::string& msg, const std::string& name) {
-  EXPECT_FALSE(msg.empty()) << "no error for " << name;
-  EXPECT_NE(msg.find(name), std::string::npos) << msg;
-  EXPECT_EQ(msg.find('\n'), std::string::npos) << msg;
-}
-
 void expect_same_mesh(const nf::Mesh& a, const nf::Mesh& b) {
   ASSERT_EQ(a.num_vertices(), b.num_vertices());
   ASSERT_EQ(a.num_faces(), b.num_faces());
@@ -100,6 +86,8 @@ void expect_same_mesh(const nf::Mesh& a, const nf::Mesh& b) {
   EXPECT_TRUE(at::allclose(a.vertices.cpu(), b.vertices.cpu(), 0, 1e-6));
 }
 
+using nf_test::error_of;
+using nf_test::expect_one_line_naming;
 using nf_test::have_cli;
 using nf_test::run_cli;
 using nf_test::slurp;

@@ -15,6 +15,8 @@
 #include "fields/registry.h"
 #include "render/mesh.h"
 #include "render/mesh_blocks.h"
+#include "support/errors.h"
+#include "support/scene_tasks.h"
 #include "support/test_data.h"
 #include "tasks/nerf_task.h"
 #include "tasks/occupancy_task.h"
@@ -22,74 +24,26 @@
 
 namespace {
 
-constexpr int kRes = 16;
-constexpr double kFovX = 0.6911112070083618;  // lego's camera_angle_x
-
-// Colour of the unit sphere seen along rays (white background): (normal + 1) / 2 where hit.
-at::Tensor render_sphere(const nf::Rays& r) {
-  auto d = r.viewdirs, o = r.origins;
-  auto b = (o * d).sum(-1);
-  auto c = (o * o).sum(-1) - 1.0;
-  auto disc = b * b - c;
-  auto t = -b - at::sqrt(at::clamp_min(disc, 0));
-  auto col = (o + t.unsqueeze(-1) * d + 1) * 0.5;
-  return at::where((disc > 0).unsqueeze(-1), col, at::ones_like(col)).clamp(0, 1);
-}
-
-// A Blender scene of the unit sphere: `frames` views on an orbit of radius 4 (near 2, far 6).
+// A Blender scene of the unit sphere: 12 training views and 1 test view of 16x16 on an orbit of
+// radius 4 (near 2, far 6).
 std::filesystem::path sphere_scene() {
   static std::filesystem::path dir;
   if (!dir.empty()) return dir;
   dir = nf_test::scratch("mesh_nerf_sphere");
-  for (const auto& [split, frames] : std::map<std::string, int>{{"train", 12}, {"test", 1}}) {
-    const double focal = 0.5 * kRes / std::tan(0.5 * kFovX);
-    auto poses = nf::orbit_poses(frames, 4.0, 30.0);
-    nlohmann::json j{{"camera_angle_x", kFovX}, {"frames", nlohmann::json::array()}};
-    for (int f = 0; f < frames; ++f) {
-      auto rays = nf::generate_rays(kRes, kRes, focal, poses[f], 2.0, 6.0);
-      const std::string name = split + "/r_" + std::to_string(f);
-      nf::write_png(dir / (name + ".png"), render_sphere(rays).reshape({kRes, kRes, 3}));
-      nlohmann::json m = nlohmann::json::array();
-      for (int r = 0; r < 4; ++r) {
-        nlohmann::json row = nlohmann::json::array();
-        for (int c = 0; c < 4; ++c) row.push_back(poses[f][r][c].item<double>());
-        m.push_back(row);
-      }
-      j["frames"].push_back({{"file_path", "./" + name}, {"transform_matrix", m}});
-    }
-    std::ofstream(dir / ("transforms_" + split + ".json")) << j.dump();
-  }
+  nf_test::write_sphere_split(dir, "test", 1, 0.0);
+  nf_test::write_sphere_split(dir, "train", 12, 0.0);
   return dir;
 }
 
 nf::NerfOptions sphere_options() {
-  nf::NerfOptions o;
-  o.scene = sphere_scene().string();
-  o.n_coarse = 16;
-  o.n_fine = 16;
-  o.batch = 256;
-  o.seed = 3;
-  return o;
+  return nf_test::nerf_options(sphere_scene().string(), /*samples=*/16, /*batch=*/256, /*seed=*/3);
 }
 
-nf::Field fresh_nerf(const std::string& norm) {
-  torch::manual_seed(0);
-  auto c = nf::mipnerf_config("small", norm);
-  c["width"] = 32;
-  c["view_width"] = 16;
-  return nf::make_field(c);
-}
-
-std::string error_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const std::exception& e) {
-    return e.what();
-  }
-  return "";
-}
+nf::Field fresh_nerf(const std::string& norm) { return nf_test::tiny_mipnerf(norm); }
 
 }  // namespace
+
+using nf_test::error_of;
 
 TEST(TaskMesh, NerfSphereGivesAClosedMeshIndependentOfTheBlock) {
   auto field = fresh_nerf("cn");
