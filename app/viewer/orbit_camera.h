@@ -117,17 +117,7 @@ class OrbitCamera {
     m[15] = 1;
     return m;
   }
-  PreviewCamera camera() const {
-    PreviewCamera c;
-    c.width = width_;
-    c.height = height_;
-    c.fx = fx_;
-    c.fy = fy_;
-    c.cx = cx_;
-    c.cy = cy_;
-    c.c2w = pose();
-    return c;
-  }
+  PreviewCamera camera() const { return PreviewCamera{width_, height_, fx_, fy_, cx_, cy_, pose()}; }
   // Projects world point p to full-resolution image coordinates (x right, y down, the image spanning
   // [0, width] x [0, height]: pixel centres at half-integers); false behind.
   bool project(const double p[3], double& u, double& v) const {
