@@ -35,18 +35,23 @@ std::string info_log(GLuint id, GetIv get_iv, GetLog get_log) {
   return log;
 }
 
+// Throws `what` + the info log (and deletes id) unless status (GL_COMPILE_STATUS, GL_LINK_STATUS) is set.
+template <class GetIv, class GetLog, class Delete>
+void require_ok(GLuint id, GLenum status, GetIv get_iv, GetLog get_log, Delete del, const std::string& what) {
+  GLint ok = 0;
+  get_iv(id, status, &ok);
+  if (ok) return;
+  const std::string log = info_log(id, get_iv, get_log);
+  del(id);
+  throw std::runtime_error(what + log);
+}
+
 GLuint compile(GLenum kind, const std::string& source, const std::string& path) {
   GLuint s = glCreateShader(kind);
   const char* src = source.c_str();
   glShaderSource(s, 1, &src, nullptr);
   glCompileShader(s);
-  GLint ok = 0;
-  glGetShaderiv(s, GL_COMPILE_STATUS, &ok);
-  if (!ok) {
-    const std::string log = info_log(s, glGetShaderiv, glGetShaderInfoLog);
-    glDeleteShader(s);
-    throw std::runtime_error(path + ": GLSL compile error: " + log);
-  }
+  require_ok(s, GL_COMPILE_STATUS, glGetShaderiv, glGetShaderInfoLog, glDeleteShader, path + ": GLSL compile error: ");
   return s;
 }
 
@@ -69,13 +74,8 @@ GLuint load_program(const std::string& dir, const std::string& vert, const std::
   glLinkProgram(p);
   glDeleteShader(vs);
   glDeleteShader(fs);
-  GLint ok = 0;
-  glGetProgramiv(p, GL_LINK_STATUS, &ok);
-  if (!ok) {
-    const std::string log = info_log(p, glGetProgramiv, glGetProgramInfoLog);
-    glDeleteProgram(p);
-    throw std::runtime_error(vpath + " + " + fpath + ": GLSL link error: " + log);
-  }
+  require_ok(p, GL_LINK_STATUS, glGetProgramiv, glGetProgramInfoLog, glDeleteProgram,
+             vpath + " + " + fpath + ": GLSL link error: ");
   return p;
 }
 
@@ -120,19 +120,17 @@ void Texture::upload(const float* data, int w, int h, int channels) {
     allocate(w, h, GL_RGB32F, GL_RGB, GL_FLOAT, data);
 }
 
-ColormapPass::ColormapPass(const std::string& shader_dir) {
-  program_ = load_program(shader_dir, "fullscreen.vert", "colormap.frag");
-  u_src_ = glGetUniformLocation(program_, "u_src");
-  u_map_ = glGetUniformLocation(program_, "u_map");
-  u_lo_ = glGetUniformLocation(program_, "u_lo");
-  u_hi_ = glGetUniformLocation(program_, "u_hi");
+GlProgram::GlProgram(const std::string& shader_dir, const std::string& vert, const std::string& frag)
+    : program_(load_program(shader_dir, vert, frag)) {
   glGenVertexArrays(1, &vao_);  // core profile: a draw needs a bound VAO even without attributes
 }
 
-ColormapPass::~ColormapPass() {
+GlProgram::~GlProgram() {
   if (vao_) glDeleteVertexArrays(1, &vao_);
   if (program_) glDeleteProgram(program_);
 }
+
+ColormapPass::ColormapPass(const std::string& shader_dir) : GlProgram(shader_dir, "fullscreen.vert", "colormap.frag") {}
 
 void ColormapPass::run(const Texture& src, Texture& dst, Colormap map, float lo, float hi) {
   if (src.empty()) return;

@@ -39,21 +39,30 @@ class Texture {
   GLuint fbo_ = 0;  // when used as a render target
 };
 
+// A linked program (load_program) and a vertex array object, owned: the base of the viewer's GL passes.
+class GlProgram {
+ public:
+  GlProgram(const std::string& shader_dir, const std::string& vert, const std::string& frag);
+  ~GlProgram();
+  GlProgram(const GlProgram&) = delete;
+  GlProgram& operator=(const GlProgram&) = delete;
+
+ protected:
+  GLint uniform(const char* name) const { return glGetUniformLocation(program_, name); }
+  GLuint program_ = 0, vao_ = 0;
+};
+
 enum class Colormap : int { Heat = 0, Inferno = 1, Gray = 2 };
 
 // out(x, y) = map(clamp((src(x, y) - lo) / (hi - lo), 0, 1)) into dst (resized to src, RGBA8).
-class ColormapPass {
+class ColormapPass : private GlProgram {
  public:
   explicit ColormapPass(const std::string& shader_dir);  // loads fullscreen.vert + colormap.frag
-  ~ColormapPass();
-  ColormapPass(const ColormapPass&) = delete;
-  ColormapPass& operator=(const ColormapPass&) = delete;
   // Restores the framebuffer binding, viewport, program and VAO it changes.
   void run(const Texture& src, Texture& dst, Colormap map, float lo, float hi);
 
  private:
-  GLuint program_ = 0, vao_ = 0;
-  GLint u_src_ = -1, u_map_ = -1, u_lo_ = -1, u_hi_ = -1;
+  GLint u_src_ = uniform("u_src"), u_map_ = uniform("u_map"), u_lo_ = uniform("u_lo"), u_hi_ = uniform("u_hi");
 };
 
 // The default framebuffer's back buffer as RGB8, rows top to bottom: [h, w, 3].

@@ -18,15 +18,7 @@
 namespace nf::viewer {
 
 // ------------------------------------------------------------------ MeshRenderer
-MeshRenderer::MeshRenderer(const std::string& shader_dir) {
-  program_ = load_program(shader_dir, "mesh.vert", "mesh.frag");
-  u_view_ = glGetUniformLocation(program_, "u_view");
-  u_proj_ = glGetUniformLocation(program_, "u_proj");
-  u_base_ = glGetUniformLocation(program_, "u_base");
-  u_mix_ = glGetUniformLocation(program_, "u_normal_mix");
-  u_ambient_ = glGetUniformLocation(program_, "u_ambient");
-  u_alpha_ = glGetUniformLocation(program_, "u_alpha");
-  glGenVertexArrays(1, &vao_);
+MeshRenderer::MeshRenderer(const std::string& shader_dir) : GlProgram(shader_dir, "mesh.vert", "mesh.frag") {
   glGenBuffers(2, vbo_);
   glGenBuffers(1, &ebo_);
   GLint vao = 0;
@@ -50,8 +42,6 @@ MeshRenderer::~MeshRenderer() {
   if (tex_) glDeleteTextures(1, &tex_);
   glDeleteBuffers(1, &ebo_);
   glDeleteBuffers(2, vbo_);
-  glDeleteVertexArrays(1, &vao_);
-  glDeleteProgram(program_);
 }
 
 void MeshRenderer::upload(const MeshBuf& m) {

@@ -30,12 +30,10 @@ struct MeshOptions {
 };
 
 // An indexed triangle mesh on the GPU and its render target.
-class MeshRenderer {
+class MeshRenderer : private GlProgram {
  public:
   explicit MeshRenderer(const std::string& shader_dir);  // loads mesh.vert + mesh.frag
   ~MeshRenderer();
-  MeshRenderer(const MeshRenderer&) = delete;
-  MeshRenderer& operator=(const MeshRenderer&) = delete;
   void upload(const MeshBuf& mesh);
   bool empty() const { return count_ == 0; }
   // Draws the mesh seen by cam (its full-resolution image scaled to w x h pixels) into the target
@@ -46,8 +44,9 @@ class MeshRenderer {
   GLuint texture() const { return tex_; }
 
  private:
-  GLuint program_ = 0, vao_ = 0, vbo_[2] = {0, 0}, ebo_ = 0;
-  GLint u_view_ = -1, u_proj_ = -1, u_base_ = -1, u_mix_ = -1, u_ambient_ = -1, u_alpha_ = -1;
+  GLuint vbo_[2] = {0, 0}, ebo_ = 0;
+  GLint u_view_ = uniform("u_view"), u_proj_ = uniform("u_proj"), u_base_ = uniform("u_base"),
+        u_mix_ = uniform("u_normal_mix"), u_ambient_ = uniform("u_ambient"), u_alpha_ = uniform("u_alpha");
   GLsizei count_ = 0;
   GLuint fbo_ = 0, tex_ = 0, depth_ = 0;
   int w_ = 0, h_ = 0;
