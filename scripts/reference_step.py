@@ -22,29 +22,28 @@ import torch
 import torch.nn as nn
 
 
-class CrossNorm(nn.Module):  # Norm-INR reference formulas
+class AffineNorm(nn.Module):  # Norm-INR reference formulas: (x - u) / sqrt(v + eps) * w + b
     def __init__(self, c, eps=1e-5):
         super().__init__()
         self.w = nn.Parameter(torch.ones(c))
         self.b = nn.Parameter(torch.zeros(c))
         self.eps = eps
 
+    def affine(self, x, u, v):
+        return (x - u) / torch.sqrt(v + self.eps) * self.w + self.b
+
+
+class CrossNorm(AffineNorm):
     def forward(self, x):
         T, C = x.shape
         u = (x.sum(1, keepdim=True) + x.sum(0, keepdim=True) - x) / (T + C)
         v = x.var(0, keepdim=True) + x.var(1, keepdim=True)
-        return (x - u) / torch.sqrt(v + self.eps) * self.w + self.b
+        return self.affine(x, u, v)
 
 
-class GlobalNorm(nn.Module):
-    def __init__(self, c, eps=1e-5):
-        super().__init__()
-        self.w = nn.Parameter(torch.ones(c))
-        self.b = nn.Parameter(torch.zeros(c))
-        self.eps = eps
-
+class GlobalNorm(AffineNorm):
     def forward(self, x):
-        return (x - x.mean()) / torch.sqrt(x.var() + self.eps) * self.w + self.b
+        return self.affine(x, x.mean(), x.var())
 
 
 def encode_pe(x, octaves=10):

@@ -19,8 +19,7 @@
 #include "fuzz/harness_image.h"
 #include "fuzz/harness_npy.h"
 #include "fuzz/harness_npz.h"
-#include "fuzz/harness_obj.h"
-#include "fuzz/harness_ply.h"
+#include "fuzz/harness_mesh.h"
 #include "support/cli.h"
 #include "support/shipped_data.h"
 
