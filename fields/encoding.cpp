@@ -94,13 +94,7 @@ Encoding EncodingRegistry::make(const nlohmann::json& cfg, int64_t in_dim) const
   auto it = entries_.find(type);
   if (it == entries_.end())
     throw ConfigError("encoding: unknown type '" + type + "' (valid: " + join_names(types()) + ")");
-  for (const auto& [key, value] : cfg.items()) {
-    if (key == "type") continue;
-    const auto& keys = it->second.keys;
-    if (std::find(keys.begin(), keys.end(), key) == keys.end())
-      throw ConfigError("encoding '" + type + "': unknown key '" + key + "' (valid keys: " +
-                        (keys.empty() ? std::string("none") : join_names(keys)) + ")");
-  }
+  reject_unknown_keys(cfg, it->second.keys, "encoding '" + type + "'");
   return it->second.builder(cfg, in_dim);
 }
 

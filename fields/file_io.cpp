@@ -51,6 +51,16 @@ void write_file_atomic(const fs::path& path, const std::string& bytes) {
   const fs::path tmp = temp_path_for(path);
   const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   if (fd < 0) fail(path, errno);
+  int err = write_all_and_sync(fd, bytes);
+  if (::close(fd) != 0 && !err) err = errno;
+  if (err) {
+    ::unlink(tmp.c_str());
+    fail(path, err);
+  }
+  commit(tmp, path);
+}
+
+int write_all_and_sync(int fd, const std::string& bytes, size_t* written) {
   size_t done = 0;
   int err = 0;
   while (done < bytes.size()) {
@@ -63,12 +73,8 @@ void write_file_atomic(const fs::path& path, const std::string& bytes) {
     done += static_cast<size_t>(n);
   }
   if (!err && ::fsync(fd) != 0 && errno != EINVAL) err = errno;  // EINVAL: /dev/null-like targets
-  if (::close(fd) != 0 && !err) err = errno;
-  if (err) {
-    ::unlink(tmp.c_str());
-    fail(path, err);
-  }
-  commit(tmp, path);
+  if (written) *written = done;
+  return err;
 }
 
 fs::path temp_path_for(const fs::path& path) { return fs::path(path.string() + ".tmp"); }

@@ -19,6 +19,10 @@ void write_file_atomic(const std::filesystem::path& path, const std::string& byt
 std::filesystem::path temp_path_for(const std::filesystem::path& path);
 void commit_temp_file(const std::filesystem::path& tmp, const std::filesystem::path& path);
 
+// Writes all of bytes to the open fd with write(2) (retrying EINTR), then fsync()s it (EINVAL, from
+// /dev/null-like targets, ignored). Returns 0 or the errno of the first failure; written: bytes written.
+int write_all_and_sync(int fd, const std::string& bytes, size_t* written = nullptr);
+
 // The bytes of a file. Throws "<path>: cannot open file (no such file)" / "<path>: cannot read".
 std::string read_file_bytes(const std::filesystem::path& path);
 

@@ -12,6 +12,7 @@
 //   nlohmann::json j{{"type", "siren"}}; write_options(keys(), options, j);      // config()
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <functional>
 #include <initializer_list>
 #include <memory>
@@ -99,6 +100,16 @@ OptionKey<O> named_key(std::string key, Get get, CGet cget, Parse parse, Print p
   ::nf::named_key<O>(#name, [](O& o) -> auto& { return o.name(); },                              \
                      [](const O& o) -> const auto& { return o.name(); }, [](const std::string& s) { return parse(s); }, \
                      [](const auto& v) { return to_string(v); })
+
+// Throws ConfigError "<what>: unknown key 'k' (valid keys: a, b, ... | none)" for a key of cfg other
+// than "type" that keys lacks (the field and encoding registries).
+inline void reject_unknown_keys(const nlohmann::json& cfg, const std::vector<std::string>& keys, const std::string& what) {
+  for (const auto& [key, value] : cfg.items()) {
+    if (key == "type" || std::find(keys.begin(), keys.end(), key) != keys.end()) continue;
+    throw ConfigError(what + ": unknown key '" + key + "' (valid keys: " +
+                      (keys.empty() ? std::string("none") : join_names(keys)) + ")");
+  }
+}
 
 // norm, norm_eps, norm_momentum, norm_fused: the norm keys of MLP, MipNeRF and NeuS Options.
 template <class O>

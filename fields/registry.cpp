@@ -8,6 +8,7 @@
 #include "fields/mipnerf.h"
 #include "fields/mlp.h"
 #include "fields/neus.h"
+#include "fields/options_json.h"
 #include "fields/siren.h"
 #include "fields/wire.h"
 
@@ -53,12 +54,7 @@ Field FieldRegistry::make(const nlohmann::json& cfg) const {
   auto it = entries_.find(type);
   if (it == entries_.end())
     throw ConfigError("field config: unknown type '" + type + "' (valid types: " + join_names(types()) + ")");
-  for (const auto& [key, value] : cfg.items()) {
-    if (key == "type") continue;
-    const auto& keys = it->second.keys;
-    if (std::find(keys.begin(), keys.end(), key) == keys.end())
-      throw ConfigError("field '" + type + "': unknown key '" + key + "' (valid keys: " + join_names(keys) + ")");
-  }
+  reject_unknown_keys(cfg, it->second.keys, "field '" + type + "'");
   return it->second.builder(cfg);
 }
 

@@ -151,17 +151,7 @@ void ResultsStore::append(const nlohmann::json& record) {
   if (fd < 0) throw std::runtime_error(path_.string() + ": cannot append to results store (" + std::strerror(errno) + ")");
   const std::string line = record.dump() + "\n";
   size_t done = 0;
-  int err = 0;
-  while (done < line.size()) {
-    const ssize_t w = ::write(fd, line.data() + done, line.size() - done);
-    if (w < 0) {
-      if (errno == EINTR) continue;
-      err = errno;
-      break;
-    }
-    done += static_cast<size_t>(w);
-  }
-  if (!err && ::fsync(fd) != 0) err = errno;
+  const int err = write_all_and_sync(fd, line, &done);
   ::close(fd);
   if (err) {
     if (done > 0) {  // do not leave half a line behind for the next append to glue onto
