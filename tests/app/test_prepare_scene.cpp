@@ -19,6 +19,17 @@
 
 namespace fs = std::filesystem;
 
+namespace {
+// normfield prepare-scene --downscale 4 of `in` into `out` exits 0 and prints `summary`; its output
+// is returned in *output. Call through ASSERT_NO_FATAL_FAILURE.
+void prepare_by_4(const fs::path& in, const fs::path& out, const std::string& summary, std::string* output) {
+  const auto r = nf_test::run_cli("prepare-scene --downscale 4 --in " + in.string() + " --out " + out.string());
+  *output = r.output;
+  ASSERT_EQ(r.code, 0) << r.output;
+  EXPECT_NE(r.output.find(summary), std::string::npos) << r.output;
+}
+}  // namespace
+
 TEST(PrepareScene, PremultipliedBoxAverage) {
   // 2x2 RGBA: opaque red, transparent green, half-transparent blue, opaque white.
   const at::Tensor x = at::tensor({1.f, 0.f, 0.f, 1.f, 0.f, 1.f, 0.f, 0.f, 0.f, 0.f, 1.f, .5f, 1.f, 1.f, 1.f, 1.f})
@@ -37,9 +48,8 @@ TEST(PrepareScene, CliMatchesTheLoadersDownscaleOnLego) {
   ASSERT_TRUE(nf_test::have_cli()) << "normfield not built";
   const fs::path lego = nf_test::shipped_data() / "nerf_synthetic" / "lego_100";
   const fs::path out = nf_test::scratch("prepare_scene") / "lego_25";
-  auto r = nf_test::run_cli("prepare-scene --downscale 4 --in " + lego.string() + " --out " + out.string());
-  ASSERT_EQ(r.code, 0) << r.output;
-  EXPECT_NE(r.output.find("20 blender images 100x100 -> 25x25"), std::string::npos) << r.output;  // 9 + 3 + 8
+  std::string output;
+  ASSERT_NO_FATAL_FAILURE(prepare_by_4(lego, out, "20 blender images 100x100 -> 25x25", &output));  // 9 + 3 + 8
   for (const char* split : {"train", "val", "test"}) {
     EXPECT_EQ(nf_test::slurp(out / (std::string("transforms_") + split + ".json")),
               nf_test::slurp(lego / (std::string("transforms_") + split + ".json")));
@@ -69,10 +79,9 @@ TEST(PrepareScene, CliMatchesTheLoadersDownscaleOnDtu) {
   ASSERT_TRUE(nf_test::have_cli()) << "normfield not built";
   const fs::path dtu = nf_test::shipped_data() / "dtu" / "dtu_scan65_400x300";
   const fs::path out = nf_test::scratch("prepare_scene_dtu") / "dtu_100x75";
-  auto r = nf_test::run_cli("prepare-scene --downscale 4 --in " + dtu.string() + " --out " + out.string());
-  ASSERT_EQ(r.code, 0) << r.output;
-  EXPECT_NE(r.output.find("4 dtu images 400x300 -> 100x75"), std::string::npos) << r.output;
-  EXPECT_NE(r.output.find("4 masks"), std::string::npos) << r.output;
+  std::string output;
+  ASSERT_NO_FATAL_FAILURE(prepare_by_4(dtu, out, "4 dtu images 400x300 -> 100x75", &output));
+  EXPECT_NE(output.find("4 masks"), std::string::npos) << output;
   nf::DtuOptions o;
   o.downscale = 4;
   const nf::DtuScene full = nf::load_dtu(dtu, o);  // loader's area average of the full-size views

@@ -91,11 +91,8 @@ TEST(ViewerNerf, PreviewsHeldoutPsnrCameraAndCheckpoint) {
   ASSERT_EQ(s1.heldout.size(), 1u);
   const float heldout0 = s1.heldout[0].second;
   // Training: 30 steps; the held-out PSNR (every 10 steps) rises.
-  run.step(30);
-  ASSERT_TRUE(run.wait_for_step(30, 300));
-  ASSERT_TRUE(run.wait_for_view(1, 30, 120));
-  auto s30 = latest(run);
-  ASSERT_FALSE(s30.failed) << s30.status;
+  nf::viewer::Snapshot s30;
+  ASSERT_NO_FATAL_FAILURE(nf_test::train_to_view(run, 30, &s30));
   ASSERT_GE(s30.heldout.size(), 2u);
   EXPECT_EQ(s30.heldout.back().first, 30);
   EXPECT_GT(s30.heldout.back().second, heldout0 + 1.0f) << "held-out PSNR " << heldout0 << " -> "

@@ -38,9 +38,6 @@
 namespace {
 
 using nf::viewer::RunSpec;
-using nf::viewer::TrainingRun;
-using nf::viewer::ViewRequest;
-using nf_test::latest;
 using nf_test::pixels;
 
 // The shipped bunny as a DTU-style scene: 8 views of 32x24 (views 2 and 6 held out with holdout 4).
@@ -147,7 +144,7 @@ TEST(ViewerNeus, PixelSubsetEqualsThoseOfTheWholeRender) {
 TEST(ViewerNeus, PreviewsHeldoutPsnrCameraAndCheckpoint) {
   const auto dir = nf_test::scratch("viewer_neus");
   const auto budget = nf_test::half_scale_budget();
-  TrainingRun run(tiny_spec(), /*paused=*/true, /*steps_per_slice=*/10, budget);
+  nf::viewer::TrainingRun run(tiny_spec(), /*paused=*/true, /*steps_per_slice=*/10, budget);
   nf::viewer::Snapshot s0;
   ASSERT_NO_FATAL_FAILURE(nf_test::expect_started(run, &s0));
   EXPECT_EQ(s0.task, "neus");
@@ -171,13 +168,13 @@ TEST(ViewerNeus, PreviewsHeldoutPsnrCameraAndCheckpoint) {
   orbit.set_image(c0);
   orbit.set_up(info.up);
   orbit.set_orbit(info.orbit_target, info.orbit_radius, 30, info.orbit_elevation_deg);
-  ViewRequest v;
+  nf::viewer::ViewRequest v;
   v.id = 1;
   v.use_camera = true;
   v.camera = orbit.camera();
   run.set_view(v);
   ASSERT_TRUE(run.wait_for_view(1, 0, 120));
-  auto s1 = latest(run);
+  auto s1 = nf_test::latest(run);
   for (const char* name : {"rgb", "normals", "depth", "acc"}) {
     ASSERT_NE(s1.image(name), nullptr) << name << ": " << s1.status;
     EXPECT_EQ(s1.image(name)->width, 16) << name;
@@ -188,11 +185,8 @@ TEST(ViewerNeus, PreviewsHeldoutPsnrCameraAndCheckpoint) {
   ASSERT_EQ(s1.heldout.size(), 1u);
   // Training: 40 steps; the loss falls, the held-out PSNR is measured every 10 steps (at first the
   // black background dominates it, so it need not rise yet), the surface becomes visible.
-  run.step(40);
-  ASSERT_TRUE(run.wait_for_step(40, 300));
-  ASSERT_TRUE(run.wait_for_view(1, 40, 120));
-  auto s40 = latest(run);
-  ASSERT_FALSE(s40.failed) << s40.status;
+  nf::viewer::Snapshot s40;
+  ASSERT_NO_FATAL_FAILURE(nf_test::train_to_view(run, 40, &s40));
   ASSERT_EQ(s40.heldout.size(), 5u);
   EXPECT_EQ(s40.heldout.back().first, 40);
   ASSERT_EQ(s40.loss_curve.size(), 40u);

@@ -190,23 +190,25 @@ TEST(Dtu, ErrorsNameFileAndKey) {
     write_scene(d);
     return d;
   };
+  // A fresh scene `name` whose cameras_sphere.npz lacks `key`.
+  auto without_key = [&](const std::string& name, const std::string& key) {
+    const fs::path d = fresh(name);
+    auto npz = nf::load_npz(d / "cameras_sphere.npz");
+    npz.erase(key);
+    nf::save_npz(d / "cameras_sphere.npz", npz);
+    return d;
+  };
   {  // missing npz
     const fs::path d = fresh("no_npz");
     fs::remove(d / "cameras_sphere.npz");
     expect_one_line_error([&] { nf::load_dtu(d); }, {(d / "cameras_sphere.npz").string(), "no such file"});
   }
   {  // missing world_mat_2
-    const fs::path d = fresh("no_world_mat");
-    auto npz = nf::load_npz(d / "cameras_sphere.npz");
-    npz.erase("world_mat_2");
-    nf::save_npz(d / "cameras_sphere.npz", npz);
+    const fs::path d = without_key("no_world_mat", "world_mat_2");
     expect_one_line_error([&] { nf::load_dtu(d); }, {(d / "cameras_sphere.npz").string(), "missing key 'world_mat_2'"});
   }
   {  // missing scale_mat_1
-    const fs::path d = fresh("no_scale_mat");
-    auto npz = nf::load_npz(d / "cameras_sphere.npz");
-    npz.erase("scale_mat_1");
-    nf::save_npz(d / "cameras_sphere.npz", npz);
+    const fs::path d = without_key("no_scale_mat", "scale_mat_1");
     expect_one_line_error([&] { nf::load_dtu(d); }, {"cameras_sphere.npz", "missing key 'scale_mat_1'"});
   }
   {  // more cameras than images

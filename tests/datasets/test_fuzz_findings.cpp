@@ -36,6 +36,13 @@ std::string npy_bytes(const std::string& dict, const std::string& data) {
 void write(const std::filesystem::path& p, const std::string& bytes) {
   std::ofstream(p, std::ios::binary) << bytes;
 }
+// A .npy file `name` (header dict `dict`, then `data`) in the fresh scratch folder `folder`: its path.
+std::filesystem::path npy_file(const std::string& folder, const std::string& name, const std::string& dict,
+                               const std::string& data = "") {
+  const auto p = nf_test::scratch(folder) / name;
+  write(p, npy_bytes(dict, data));
+  return p;
+}
 using nf_test::crc32;
 // Little-endian bytes of v.
 std::string le(uint64_t v, int bytes) { return nf_test::le_bytes(v, bytes); }
@@ -59,17 +66,15 @@ std::string stored_zip(const std::vector<std::pair<std::string, std::string>>& m
 
 // A shape too long for int64 threw std::out_of_range from std::stoll (not a one-line error).
 TEST(FuzzFindings, NpyShapeBeyondInt64IsAHeaderError) {
-  const auto dir = nf_test::scratch("fz_npy_shape");
-  write(dir / "big.npy", npy_bytes("{'descr': '<f4', 'fortran_order': False, 'shape': (99999999999999999999999, ), }", ""));
-  expect_one_line(runtime_error_of([&] { nf::load_npy(dir / "big.npy"); }), "big.npy: header has no valid 'shape'");
+  const auto big = npy_file("fz_npy_shape", "big.npy", "{'descr': '<f4', 'fortran_order': False, 'shape': (99999999999999999999999, ), }");
+  expect_one_line(runtime_error_of([&] { nf::load_npy(big); }), "big.npy: header has no valid 'shape'");
 }
 
 // A bool array holding bytes other than 0/1 became bool tensors with invalid values (undefined
 // behaviour in every later op); any non-zero byte is True, as in NumPy.
 TEST(FuzzFindings, NpyBoolBytesAreZeroOrOne) {
-  const auto dir = nf_test::scratch("fz_npy_bool");
-  write(dir / "b.npy", npy_bytes("{'descr': '|b1', 'fortran_order': False, 'shape': (4,), }", std::string("\x00\x02\xff\x01", 4)));
-  const auto t = nf::load_npy(dir / "b.npy");
+  const auto t = nf::load_npy(
+      npy_file("fz_npy_bool", "b.npy", "{'descr': '|b1', 'fortran_order': False, 'shape': (4,), }", std::string("\x00\x02\xff\x01", 4)));
   ASSERT_EQ(t.scalar_type(), at::kBool);
   EXPECT_EQ(t.to(at::kByte).sum().item<int64_t>(), 3);
   EXPECT_EQ(t.to(at::kByte).max().item<int64_t>(), 1);
@@ -77,9 +82,10 @@ TEST(FuzzFindings, NpyBoolBytesAreZeroOrOne) {
 
 // An empty volume reached min() and threw LibTorch's multi-line c10::Error.
 TEST(FuzzFindings, EmptyMriVolumeIsRefused) {
-  const auto dir = nf_test::scratch("fz_mri_empty");
-  write(dir / "e.npy", npy_bytes("{'descr': '<f4', 'fortran_order': False, 'shape': (0, 4, 4), }", ""));
-  expect_one_line(runtime_error_of([&] { nf::load_mri(dir / "e.npy"); }), "e.npy: volume is empty (0x4x4)");
+  expect_one_line(runtime_error_of([] {
+                    nf::load_mri(npy_file("fz_mri_empty", "e.npy", "{'descr': '<f4', 'fortran_order': False, 'shape': (0, 4, 4), }"));
+                  }),
+                  "e.npy: volume is empty (0x4x4)");
 }
 
 // A PLY element without properties and a huge count was counted row by row (9e18 rows: a hang).
@@ -112,9 +118,8 @@ TEST(FuzzFindings, BlenderFilePathIsCheckedNamingTheFrame) {
 // Bytes of the file quoted in an error made it two lines: a .npy dtype with a newline in it
 // (fuzz_npy, fuzz/corpus/npy/crash-newline-in-dtype.npy) ...
 TEST(FuzzFindings, NpyDtypeIsQuotedPrintable) {
-  const auto dir = nf_test::scratch("fz_npy_dtype");
-  write(dir / "d.npy", npy_bytes("{'descr': '<\nf8', 'fortran_order': False, 'shape': (1, 2, 2), }", std::string(32, '\0')));
-  expect_one_line(runtime_error_of([&] { nf::load_mri(dir / "d.npy"); }), "d.npy: unsupported dtype '<?f8'");
+  const auto d = npy_file("fz_npy_dtype", "d.npy", "{'descr': '<\nf8', 'fortran_order': False, 'shape': (1, 2, 2), }", std::string(32, '\0'));
+  expect_one_line(runtime_error_of([&] { nf::load_mri(d); }), "d.npy: unsupported dtype '<?f8'");
 }
 
 // ... stb's reason for an unknown critical PNG chunk, which holds the chunk's type bytes

@@ -11,6 +11,7 @@
 #include <string>
 
 #include "datasets/mesh_io.h"
+#include "support/errors.h"
 #include "support/shipped_data.h"
 #include "support/test_data.h"
 
@@ -201,15 +202,7 @@ TEST(MeshIo, ReadsObjAndPlyWithLibraryAndBuiltinReaders) {
 
 // Expects load_mesh(path) to throw a one-line error containing the path and `needle`.
 void expect_load_error(const fs::path& path, const std::string& needle) {
-  try {
-    nf::load_mesh(path.string());
-    ADD_FAILURE() << "no error for " << path;
-  } catch (const std::runtime_error& e) {
-    const std::string msg = e.what();
-    EXPECT_NE(msg.find(path.string()), std::string::npos) << msg;
-    EXPECT_NE(msg.find(needle), std::string::npos) << msg;
-    EXPECT_EQ(msg.find('\n'), std::string::npos) << msg;
-  }
+  nf_test::expect_one_line_error([&] { nf::load_mesh(path.string()); }, {path.string(), needle});
 }
 
 TEST(MeshIo, BadInputsGiveOneLineErrorsNamingTheFile) {

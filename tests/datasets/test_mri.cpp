@@ -7,6 +7,7 @@
 #include <string>
 
 #include "datasets/mri_data.h"
+#include "support/errors.h"
 #include "support/shipped_data.h"
 #include "support/test_data.h"
 
@@ -25,16 +26,9 @@ void write_npy(const std::filesystem::path& p, const std::string& dict, size_t d
   f << header << std::string(data_bytes, '\0');
 }
 
+// load_npy(p) throws a one-line std::runtime_error naming p and holding `what`.
 void expect_throw_naming(const std::filesystem::path& p, const std::string& what) {
-  try {
-    nf::load_npy(p);
-    FAIL() << "no throw for " << p;
-  } catch (const std::runtime_error& e) {
-    const std::string msg = e.what();
-    EXPECT_NE(msg.find(p.string()), std::string::npos) << msg;
-    EXPECT_NE(msg.find(what), std::string::npos) << msg;
-    EXPECT_EQ(msg.find('\n'), std::string::npos) << msg;
-  }
+  nf_test::expect_one_line_error([&] { nf::load_npy(p); }, {p.string(), what});
 }
 
 

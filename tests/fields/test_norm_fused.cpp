@@ -91,6 +91,25 @@ Case make_case(NormKind kind, NormMode mode, int64_t C, at::TensorOptions o, boo
   return c;
 }
 
+// A case (make_case) with random inputs: x [T, C], w and b [C], upstream gradient R [T, C] (away
+// from the case's ReLU kink), and their label ("<dtype> T=<T> C=<C>").
+struct Draw {
+  Case c;
+  at::Tensor x, w, b, R;
+  std::string what;
+};
+Draw draw(NormKind kind, NormMode mode, int64_t T, int64_t C, at::TensorOptions o, bool relu) {
+  Draw d;
+  d.what = std::string(c10::typeMetaToScalarType(o.dtype()) == at::kFloat ? "float" : "double") + " T=" +
+           std::to_string(T) + " C=" + std::to_string(C);
+  d.c = make_case(kind, mode, C, o, relu);
+  d.x = at::randn({T, C}, o) * 2 + 0.5;
+  d.w = at::rand({C}, o) + 0.5;
+  d.b = at::randn({C}, o);
+  d.R = away_from_kink(at::randn({T, C}, o), d.c.ref_pre(d.x, d.w, d.b), relu);
+  return d;
+}
+
 struct Result {
   at::Tensor y, dx, dw, db;
 };
@@ -132,13 +151,10 @@ TEST_P(NormFused, EqualsReferenceOnOddShapes) {
     const auto o = at::TensorOptions().dtype(dtype);
     for (int64_t T : {1, 2, 3, 17, 1000, 4099}) {
       for (int64_t C : {1, 2, 3, 28, 49, 256, 512}) {
-        const std::string what = std::string(dtype == at::kFloat ? "float" : "double") + " T=" +
-                                 std::to_string(T) + " C=" + std::to_string(C);
-        auto c = make_case(kind, mode, C, o, relu);
-        auto x = at::randn({T, C}, o) * 2 + 0.5;
-        auto w = at::rand({C}, o) + 0.5;
-        auto b = at::randn({C}, o);
-        auto R = away_from_kink(at::randn({T, C}, o), c.ref_pre(x, w, b), relu);
+        const Draw d = draw(kind, mode, T, C, o, relu);
+        const Case& c = d.c;
+        const at::Tensor &x = d.x, &w = d.w, &b = d.b, &R = d.R;
+        const std::string& what = d.what;
         auto fused = [&](auto& xx, auto& ww, auto& bb) { return c.fused(xx, ww, bb); };
         auto ref = [&](auto& xx, auto& ww, auto& bb) { return c.ref(xx, ww, bb); };
         // BN over <= 2 rows / LN over <= 2 channels: the output is +-1 whatever x, so the exact dx is ~0,
@@ -203,13 +219,10 @@ TEST_P(NormFused, CudaEqualsCpu) {
     const auto o = at::TensorOptions().dtype(dtype);
     for (auto [T, C] : std::vector<std::pair<int64_t, int64_t>>{
              {1, 1}, {2, 3}, {17, 28}, {1000, 49}, {4099, 512}, {65537, 33}, {393216, 28}}) {
-      const std::string what = std::string(dtype == at::kFloat ? "float" : "double") + " T=" +
-                               std::to_string(T) + " C=" + std::to_string(C);
-      auto c = make_case(kind, mode, C, o, relu);
-      auto x = at::randn({T, C}, o) * 2 + 0.5;
-      auto w = at::rand({C}, o) + 0.5;
-      auto b = at::randn({C}, o);
-      auto R = away_from_kink(at::randn({T, C}, o), c.ref_pre(x, w, b), relu);
+      const Draw d = draw(kind, mode, T, C, o, relu);
+      const Case& c = d.c;
+      const at::Tensor &x = d.x, &w = d.w, &b = d.b, &R = d.R;
+      const std::string& what = d.what;
       auto cpu = run([&](auto& xx, auto& ww, auto& bb) { return c.fused(xx, ww, bb); }, x, w, b, R);
       Case g = c;
       g.mean = c.mean.cuda();

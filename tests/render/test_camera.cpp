@@ -32,13 +32,14 @@ nf::Rays legacy_rays(int H, int W, double focal, const at::Tensor& c2w_in, doubl
   at::Tensor dx = (dirs.slice(0, 0, H - 1) - dirs.slice(0, 1, H)).pow(2).sum(-1).sqrt();
   dx = at::cat({dx, dx.slice(0, H - 2, H - 1)}, 0);
   const int64_t N = int64_t(H) * W;
+  // One ray a pixel from the camera centre; mip-NeRF's cone radius: the pixel's width / sqrt(3).
   nf::Rays r;
   r.directions = dirs.reshape({N, 3});
-  r.origins = o.unsqueeze(0).expand({N, 3}).contiguous();
-  r.viewdirs = r.directions / r.directions.norm(2, -1, true);
-  r.radii = dx.reshape({N, 1}) * (2.0 / std::sqrt(12.0));
-  r.near = at::full({N, 1}, near, opt);
-  r.far = at::full({N, 1}, far, opt);
+  r.viewdirs = (dirs / dirs.norm(2, -1, true)).reshape({N, 3});
+  r.origins = o.repeat({N, 1});
+  r.radii = dx.reshape({N, 1}) / std::sqrt(3.0);
+  r.near = at::full_like(r.radii, near);
+  r.far = at::full_like(r.radii, far);
   return r.to(at::TensorOptions().dtype(c2w_in.scalar_type()));
 }
 

@@ -4,6 +4,7 @@
 #include <torch/cuda.h>
 
 #include <cmath>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -73,19 +74,26 @@ void expect_all_close(const std::vector<at::Tensor>& got, const std::vector<at::
   }
 }
 
-TEST(Composite, FusedCpuMatchesReferenceFloatAndDouble) {
-  at::manual_seed(1);
+// check(p, loss, tol, label) on a random problem of N rays of S samples and 3 channels (and its
+// loss) for each dtype (float, double: tol 1e-5, 1e-12), background and with / without t, in turn.
+void for_each_problem(int64_t N, int64_t S,
+                      const std::function<void(const Problem&, const Loss&, double, const std::string&)>& check) {
   for (auto dt : {at::kFloat, at::kDouble})
     for (Bg bg : {Bg::None, Bg::Shared, Bg::PerRay})
       for (bool with_t : {true, false}) {
-        const int64_t N = 150, S = 40, C = 3;
-        const Problem p = random_problem(N, S, C, dt, bg, with_t);
-        const Loss loss(N, S, C, dt);
-        const double tol = dt == at::kFloat ? 1e-5 : 1e-12;
-        expect_all_close(run(&nf::composite_fused, p, loss), run(&nf::composite_reference, p, loss), tol, tol,
-                         std::string(dt == at::kFloat ? "float" : "double") + " bg " + std::to_string(int(bg)) +
-                             (with_t ? " t" : " no t"));
+        const Problem p = random_problem(N, S, 3, dt, bg, with_t);
+        const Loss loss(N, S, 3, dt);
+        check(p, loss, dt == at::kFloat ? 1e-5 : 1e-12,
+              std::string(dt == at::kFloat ? "float" : "double") + " bg " + std::to_string(int(bg)) +
+                  (with_t ? " t" : " no t"));
       }
+}
+
+TEST(Composite, FusedCpuMatchesReferenceFloatAndDouble) {
+  at::manual_seed(1);
+  for_each_problem(150, 40, [](const Problem& p, const Loss& loss, double tol, const std::string& label) {
+    expect_all_close(run(&nf::composite_fused, p, loss), run(&nf::composite_reference, p, loss), tol, tol, label);
+  });
 }
 
 TEST(Composite, EdgeCasesZeroAndOneAlphasSingleSampleOtherChannelCounts) {
@@ -190,16 +198,10 @@ TEST(Composite, BadShapesGiveOneLineErrors) {
 TEST(Composite, CudaMatchesCpu) {
   if (!torch::cuda::is_available()) GTEST_SKIP() << "no CUDA device";
   at::manual_seed(5);
-  for (auto dt : {at::kFloat, at::kDouble})
-    for (Bg bg : {Bg::None, Bg::Shared, Bg::PerRay})
-      for (bool with_t : {true, false}) {
-        const int64_t N = 1000, S = 64, C = 3;
-        const Problem p = random_problem(N, S, C, dt, bg, with_t);
-        const Loss loss(N, S, C, dt);
-        const double tol = dt == at::kFloat ? 1e-5 : 1e-12;
-        expect_all_close(run(&nf::composite_fused, p, loss, nf::kNeusAlphaEps, c10::Device(c10::kCUDA)),
-                         run(&nf::composite_fused, p, loss), tol, tol, "cuda vs cpu");
-      }
+  for_each_problem(1000, 64, [](const Problem& p, const Loss& loss, double tol, const std::string&) {
+    expect_all_close(run(&nf::composite_fused, p, loss, nf::kNeusAlphaEps, c10::Device(c10::kCUDA)),
+                     run(&nf::composite_fused, p, loss), tol, tol, "cuda vs cpu");
+  });
 }
 
 }  // namespace

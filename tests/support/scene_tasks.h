@@ -1,7 +1,7 @@
 #pragma once
 // What the tests of the scene tasks (NeRF, NeuS) share: a tiny synthetic Blender scene of the unit
 // sphere, rendered analytically; a tiny DTU-style scene (make-scene of a mesh); tiny fields; the
-// trainer options of short test runs.
+// trainer options of short test runs and the losses at their start and end.
 #include <ATen/ATen.h>
 #include <nlohmann/json.hpp>
 #include <torch/utils.h>
@@ -11,6 +11,7 @@
 #include <filesystem>
 #include <fstream>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "datasets/image_io.h"
@@ -107,6 +108,13 @@ inline nf::TrainOptions quiet_train_options(int64_t iters, const std::filesystem
   o.progress = false;
   o.log_every = 1000;
   return o;
+}
+
+// The summed losses of the first 5 and of the last 5 steps of a trainer's history (5 steps or more).
+inline std::pair<double, double> first_and_last_5_losses(const std::vector<nf::LogRecord>& h) {
+  double first = 0, last = 0;
+  for (size_t i = 0; i < 5; ++i) first += h[i].loss, last += h[h.size() - 1 - i].loss;
+  return {first, last};
 }
 
 }  // namespace nf_test

@@ -91,6 +91,17 @@ inline void expect_started(const nf::viewer::TrainingRun& run, nf::viewer::Snaps
   ASSERT_FALSE(s0->failed) << s0->status;
 }
 
+// run (paused at step 0, view 1 set) takes n steps; within 300 s it reaches step n and within 120 s
+// publishes view 1 at step n, in the snapshot returned in *s, which has not failed. Call through
+// ASSERT_NO_FATAL_FAILURE.
+inline void train_to_view(nf::viewer::TrainingRun& run, int64_t n, nf::viewer::Snapshot* s) {
+  run.step(n);
+  ASSERT_TRUE(run.wait_for_step(n, 300));
+  ASSERT_TRUE(run.wait_for_view(1, n, 120));
+  *s = latest(run);
+  ASSERT_FALSE(s->failed) << s->status;
+}
+
 // [height, width, channels] float copy of a snapshot image.
 inline at::Tensor pixels(const nf::viewer::ImageBuf& im) {
   return at::from_blob(const_cast<float*>(im.data.data()), {im.height, im.width, im.channels}, at::kFloat).clone();

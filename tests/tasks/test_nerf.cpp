@@ -18,6 +18,7 @@
 #include "fields/registry.h"
 #include "render/ipe.h"
 #include "support/cli.h"
+#include "support/errors.h"
 #include "support/resume_check.h"
 #include "support/scene_tasks.h"
 #include "support/test_data.h"
@@ -182,9 +183,7 @@ TEST(NerfTask, TrainingLowersTheLoss) {
     auto before = task.evaluate(*field)["psnr"].get<double>();
     nf::Trainer t(field, task, train_opts(40, {}, 5e-3));
     t.run();
-    const auto& h = t.history();
-    double first = 0, last = 0;
-    for (int i = 0; i < 5; ++i) first += h[i].loss, last += h[h.size() - 1 - i].loss;
+    const auto [first, last] = nf_test::first_and_last_5_losses(t.history());
     EXPECT_LT(last, 0.7 * first) << norm;
     auto after = task.evaluate(*field)["psnr"].get<double>();
     EXPECT_GT(after, before + 1.0) << norm;
@@ -209,12 +208,8 @@ TEST(NerfTask, PosesAndErrors) {
   }
   auto dir = nf_test::scratch("nerf_poses");
   std::ofstream(dir / "bad.json") << "[[1, 2], 3]";
-  try {
-    nf::load_pose_list(dir / "bad.json");
-    FAIL();
-  } catch (const std::exception& e) {
-    EXPECT_NE(std::string(e.what()).find("bad.json: entry 0"), std::string::npos) << e.what();
-  }
+  const std::string bad = nf_test::error_of([&] { nf::load_pose_list(dir / "bad.json"); });
+  EXPECT_NE(bad.find("bad.json: entry 0"), std::string::npos) << bad;
   auto o = small_options();
   o.scene = (dir / "missing").string();
   EXPECT_THROW({ nf::NerfTask t(o, c10::kCPU); }, std::runtime_error);

@@ -147,9 +147,7 @@ TEST(NeusTask, TrainingLowersTheLossAndGivesAClosedMesh) {
     EXPECT_EQ(task.eval_views().size(), 2u);
     nf::Trainer t(field, task, train_opts(40, {}, 5e-3));
     t.run();
-    const auto& h = t.history();
-    double first = 0, last = 0;
-    for (int i = 0; i < 5; ++i) first += h[i].loss, last += h[h.size() - 1 - i].loss;
+    const auto [first, last] = nf_test::first_and_last_5_losses(t.history());
     EXPECT_LT(last, 0.8 * first) << norm;
     auto ev = task.evaluate(*field);
     EXPECT_GT(ev["psnr"].get<double>(), 10.0) << norm;

@@ -53,11 +53,7 @@ TEST(TaskMesh, NerfSphereGivesAClosedMeshIndependentOfTheBlock) {
   EXPECT_EQ(info.quantity, "density");
   EXPECT_NEAR(info.bbox_max[0], 2.0, 1e-3);  // cameras at distance 4, near plane 2
   EXPECT_NEAR(info.bbox_min[2], -2.0, 1e-3);
-  nf::TrainOptions o;
-  o.iters = 150;
-  o.lr = nf::lr_schedule_from_string("constant", 5e-3, -1);
-  o.progress = false;
-  nf::Trainer trainer(field, task, o);
+  nf::Trainer trainer(field, task, nf_test::quiet_train_options(150, {}));
   trainer.run();
 
   nf::MeshRequest r;
@@ -133,11 +129,7 @@ TEST(TaskMesh, OccupancyHookGivesTheTasksOwnMesh) {
   nf::OccupancyTask task(cube, opt, "cube");
   torch::manual_seed(0);
   auto field = nf::make_field(nf::method_config("pe+cn", 3, 1, 2, 32));
-  nf::TrainOptions o;
-  o.iters = 40;
-  o.lr = nf::lr_schedule_from_string("constant", 5e-3, -1);
-  o.progress = false;
-  nf::Trainer trainer(field, task, o);
+  nf::Trainer trainer(field, task, nf_test::quiet_train_options(40, {}));
   trainer.run();
   const nf::MeshInfo info = task.mesh_info();
   ASSERT_TRUE(info.available);

@@ -7,6 +7,7 @@
 
 #include "datasets/test_images.h"
 #include "fields/registry.h"
+#include "support/errors.h"
 #include "support/test_data.h"
 #include "tasks/checkpoint.h"
 #include "tasks/image_task.h"
@@ -26,6 +27,16 @@ nf::Field fresh(const std::string& method) {
   torch::manual_seed(7);
   return nf::make_field(nf::method_config(method, 2, 3, 3, 16));
 }
+// method's fresh field trained `iters` steps (options(iters, dir)) on the smooth n x n pattern.
+struct PatternRun {
+  nf::Field f;
+  nf::ImageTask task;
+  nf::Trainer t;
+  PatternRun(const std::string& method, int64_t n, int64_t iters, const std::filesystem::path& dir)
+      : f(fresh(method)), task(nf::smooth_pattern(n, n), {}), t(f, task, options(iters, dir)) {
+    t.run();
+  }
+};
 }  // namespace
 
 TEST(Trainer, ResumeEqualsUninterruptedRun) {
@@ -65,11 +76,10 @@ TEST(Trainer, ResumeEqualsUninterruptedRun) {
 }
 
 TEST(Trainer, CheckpointHoldsConfigsAndLoadsBack) {
-  auto dir = nf_test::scratch("ckpt");
-  auto f = fresh("pe+cn");
-  nf::ImageTask task(nf::smooth_pattern(12, 12), {});
-  nf::Trainer t(f, task, options(3, dir));
-  t.run();
+  PatternRun run("pe+cn", 12, 3, nf_test::scratch("ckpt"));
+  auto& f = run.f;
+  auto& task = run.task;
+  auto& t = run.t;
   task.evaluate(*f);  // calibrates the frozen statistics on the full image
   t.save(t.checkpoint_path());
   nf::CheckpointMeta meta;
@@ -88,12 +98,8 @@ TEST(Trainer, CheckpointHoldsConfigsAndLoadsBack) {
 TEST(Trainer, CorruptOrMissingCheckpointIsAClearError) {
   auto dir = nf_test::scratch("ckpt_bad");
   std::ofstream(dir / "bad.pt") << "not a checkpoint";
-  try {
-    nf::read_checkpoint_meta(dir / "bad.pt");
-    FAIL();
-  } catch (const std::runtime_error& e) {
-    EXPECT_NE(std::string(e.what()).find("bad.pt"), std::string::npos) << e.what();
-  }
+  const std::string bad = nf_test::runtime_error_of([&] { nf::read_checkpoint_meta(dir / "bad.pt"); });
+  EXPECT_NE(bad.find("bad.pt"), std::string::npos) << bad;
   EXPECT_THROW(nf::read_checkpoint_meta(dir / "missing.pt"), std::runtime_error);
 }
 
@@ -114,11 +120,8 @@ TEST(Trainer, NanLossIsReportedWithStepAndConfig) {
 }
 
 TEST(Trainer, MetricsLogHasOneLinePerLogInterval) {
-  auto dir = nf_test::scratch("metrics");
-  auto f = fresh("relu");
-  nf::ImageTask task(nf::smooth_pattern(8, 8), {});
-  nf::Trainer t(f, task, options(20, dir));
-  t.run();
+  const auto dir = nf_test::scratch("metrics");
+  PatternRun run("relu", 8, 20, dir);
   std::ifstream in(dir / "metrics.jsonl");
   std::string line;
   int n = 0;
