@@ -37,10 +37,7 @@ Command reg([](CLI::App& app) {
   sub->add_option("--json", st->json_out, "also write the figures as JSON");
   sub->add_flag("!--no-reference", st->reference, "skip timing the reference (unfused) CN/GN implementation");
   set_action(sub, [st]() {
-    TrainFlags flags;
-    flags.device = st->device;
-    flags.threads = st->threads;
-    auto device = flags.setup();
+    auto device = setup_device(st->device, st->threads);
     auto [L, W] = parse_arch(st->arch);
     auto x = (at::rand({st->points, 2}) * 2 - 1).to(device);
     auto y = at::rand({st->points, 3}).to(device);

@@ -40,10 +40,8 @@ Command reg([](CLI::App& app) {
   sub->add_option("--seed", st->seed, "random seed")->capture_default_str()->check(nonnegative_int());
   sub->add_flag("--quiet", st->quiet, "no progress output");
   set_action(sub, [st]() {
+    auto device = setup_device(st->device, 0, st->seed);
     TrainFlags flags;
-    flags.device = st->device;
-    flags.seed = st->seed;
-    auto device = flags.setup();
     auto image = zone_plate(st->size);
     auto [layers, width] = parse_arch(st->arch);
     std::vector<at::Tensor> panels{image};

@@ -211,11 +211,7 @@ Command reg([](CLI::App& app) {
   sub->add_option("--seed", st->seed, "random seed")->capture_default_str()->check(nonnegative_int());
   sub->add_flag("--quiet", st->quiet, "no per-run progress output");
   set_action(sub, [st]() {
-    TrainFlags flags;
-    flags.device = st->device;
-    flags.threads = st->threads;
-    flags.seed = st->seed;
-    auto device = flags.setup();
+    auto device = setup_device(st->device, st->threads, st->seed);
     for (const auto& m : st->methods) method_config(m, 2, 3, 1, 1);  // validate names up front
     for (const auto& a : st->archs) parse_arch(a);
     Sweep sweep({"eval-image", st->out, st->shard, st->merge, st->table_only, false});

@@ -3,9 +3,10 @@
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
-#include <regex>
+#include <tuple>
 
 #include "app/commands.h"
+#include "app/flag_checks.h"
 #include "datasets/make_scene.h"
 
 namespace nf::app {
@@ -27,12 +28,8 @@ Command reg([](CLI::App& app) {
   sub->add_option("--fov", st->fov, "vertical field of view in degrees")->capture_default_str();
   sub->add_option("--margin", st->margin, "unit sphere = margin x the mesh's bounding sphere")->capture_default_str();
   set_action(sub, [st]() {
-    std::smatch m;
-    if (!std::regex_match(st->size, m, std::regex(R"((\d{1,5})x(\d{1,5}))")))
-      throw std::runtime_error("--size: expected WxH such as 200x150, got '" + st->size + "'");
     MakeSceneOptions o;
-    o.width = std::stoi(m[1]);
-    o.height = std::stoi(m[2]);
+    std::tie(o.width, o.height) = parse_wxh("--size", st->size, "200x150", 5);
     if (o.width < 8 || o.height < 8 || o.width > 8192 || o.height > 8192)
       throw std::runtime_error("--size: width and height must be in [8, 8192], got '" + st->size + "'");
     if (st->views < 1) throw std::runtime_error("--views: must be >= 1, got " + std::to_string(st->views));

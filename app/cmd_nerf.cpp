@@ -31,13 +31,6 @@ namespace {
 
 namespace fs = std::filesystem;
 
-c10::Device pick_device(const std::string& device, int threads) {
-  TrainFlags f;
-  f.device = device;
-  f.threads = threads;
-  return f.setup();
-}
-
 // Options shared by eval and render.
 struct ViewFlags {
   std::string checkpoint, scene, out, device = "cpu";
@@ -120,7 +113,7 @@ int run_train(Train& st, CLI::App* sub) {
 }
 
 int run_eval(Eval& st) {
-  auto device = pick_device(st.v.device, st.v.threads);
+  auto device = setup_device(st.v.device, st.v.threads);
   auto l = load_nerf_checkpoint(st.v, device);
   if (!st.v.scene.empty()) l.options.scene = st.v.scene;
   require_scene(l.options.scene);
@@ -150,7 +143,7 @@ int run_eval(Eval& st) {
 }
 
 int run_render(Render& st) {
-  auto device = pick_device(st.v.device, st.v.threads);
+  auto device = setup_device(st.v.device, st.v.threads);
   auto l = load_nerf_checkpoint(st.v, device);
   auto& m = as_mipnerf(*l.field, st.v.checkpoint);
   const auto& tc = l.meta.task_config;

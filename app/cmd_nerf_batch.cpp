@@ -30,14 +30,7 @@ namespace nf::app {
 namespace {
 namespace fs = std::filesystem;
 
-struct BatchEval : SceneBatch {
-  NerfOverrides overrides;
-  BatchEval() {
-    configs = {"mipnerf_small", "mipnerf_small_cn"};
-    seeds = {0};
-    out = "out/nerf-batch";
-  }
-};
+using BatchEval = TaskBatch<NerfOverrides>;
 
 bool is_scene(const fs::path& p) { return fs::is_regular_file(p / "transforms_train.json"); }
 
@@ -51,11 +44,7 @@ std::string protocol_tag(const BatchEval& st) { return st.protocol_tag(st.overri
 
 // One training job of the sweep, as `nerf train --config <config> --scene <scene> --seed <seed>` would run it.
 NerfJob batch_job(const BatchEval& st, const std::string& config, const fs::path& scene, uint64_t seed) {
-  TrainFlags flags("nerf");
-  auto cfg = st.apply_run(flags, resolve_nerf_config(config).string(), scene, seed, protocol_tag(st));
-  auto job = make_nerf_job(flags, cfg, scene.string(), st.overrides);
-  job.train.label = SceneBatch::run_label(job.name, scene, seed);
-  return job;
+  return scene_batch_job(st, TrainFlags("nerf"), resolve_nerf_config(config).string(), scene, seed, make_nerf_job);
 }
 
 // Ground truth | each config's render of the first test view, per scene and resolution (seed: the
@@ -90,7 +79,7 @@ void write_montages(const std::vector<nlohmann::json>& records, const std::strin
   }
 }
 
-int run_batch_eval(BatchEval& st) {
+void run_batch_eval(BatchEval& st) {
   auto device = st.setup_device();
   const auto tag = protocol_tag(st);
   Sweep sweep({"nerf batch-eval", st.out, st.shard, st.merge, st.table_only, false});
@@ -123,25 +112,20 @@ int run_batch_eval(BatchEval& st) {
           return SceneRun{job.name, job.field, job.train.out_dir};
         },
         [](const nlohmann::json& rec) {
-          char line[256];
-          std::snprintf(line, sizeof line, "%-10s %-20s seed %llu  PSNR %.2f  SSIM %.4f  %.0f ms/iter",
-                        rec["scene"].get<std::string>().c_str(), rec["config"].get<std::string>().c_str(),
-                        static_cast<unsigned long long>(rec["seed"].get<uint64_t>()), rec["psnr"].get<double>(),
-                        rec["ssim"].get<double>(), rec["ms_per_iter"].get<double>());
-          return std::string(line);
+          return run_line(rec, 10, 20, "PSNR %.2f  SSIM %.4f  %.0f ms/iter", rec["psnr"].get<double>(),
+                          rec["ssim"].get<double>(), rec["ms_per_iter"].get<double>());
         });
   }
   std::cout << write_nerf_table(sweep.store().records(), load_paper_table("paper/table6.json"), tag, st.out);
   write_montages(sweep.store().records(), tag, st.out);
-  std::printf("wrote %s/{table.md,table.csv,curves_*.png,montage_*.png}\n", st.out.c_str());
-  return 0;
 }
 
 }  // namespace
 
 std::function<int()> add_nerf_batch_eval(CLI::App* nerf) {
-  return add_batch_eval<BatchEval>(
-      nerf, "train + evaluate scenes x configs x seeds (resumable, shardable); a table in the paper's Table 6 layout",
+  return add_batch_eval(
+      nerf, {{"mipnerf_small", "mipnerf_small_cn"}, {0}, "out/nerf-batch", "{table.md,table.csv,curves_*.png,montage_*.png}"},
+      "train + evaluate scenes x configs x seeds (resumable, shardable); a table in the paper's Table 6 layout",
       {"scene folders, or folders of scenes (default: $NORMFIELD_DATA/nerf_synthetic)",
        "configs in assets/configs/nerf or JSON paths",
        "folder of the results store (results.jsonl), table and plots; runs in OUT/runs/<protocol>/<scene>/"

@@ -78,10 +78,7 @@ int run_train(Train& st, CLI::App* sub) {
 }
 
 int run_eval(Eval& st) {
-  TrainFlags tf;
-  tf.device = st.device;
-  tf.threads = st.threads;
-  auto device = tf.setup();
+  auto device = setup_device(st.device, st.threads);
   CheckpointMeta meta;
   Field field = load_field(st.checkpoint, &meta);
   as_neus(*field, st.checkpoint);

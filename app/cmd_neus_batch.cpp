@@ -24,14 +24,7 @@ namespace nf::app {
 namespace {
 namespace fs = std::filesystem;
 
-struct BatchEval : SceneBatch {
-  NeusOverrides overrides;
-  BatchEval() {
-    configs = {"neus_small", "neus_small_cn"};
-    seeds = {0, 1, 2};
-    out = "out/neus-batch";
-  }
-};
+using BatchEval = TaskBatch<NeusOverrides>;
 
 bool is_scene(const fs::path& p) { return fs::is_regular_file(p / "cameras_sphere.npz"); }
 
@@ -39,11 +32,7 @@ std::string protocol_tag(const BatchEval& st) { return st.protocol_tag(st.overri
 
 // One training job, as `neus train --config <config> --scene <scene> --seed <seed>` runs it.
 NeusJob batch_job(const BatchEval& st, const std::string& config, const fs::path& scene, uint64_t seed) {
-  TrainFlags flags;
-  auto cfg = st.apply_run(flags, resolve_task_config(config, "neus").string(), scene, seed, protocol_tag(st));
-  auto job = make_neus_job(flags, cfg, scene.string(), st.overrides);
-  job.train.label = SceneBatch::run_label(job.name, scene, seed);
-  return job;
+  return scene_batch_job(st, TrainFlags(), resolve_task_config(config, "neus").string(), scene, seed, make_neus_job);
 }
 
 // The record of one finished run: metrics without the field/task blobs and per-view lists, the
@@ -77,7 +66,7 @@ SceneTableSpec table_spec() {
   return spec;
 }
 
-int run_batch_eval(BatchEval& st) {
+void run_batch_eval(BatchEval& st) {
   auto device = st.setup_device();
   const auto tag = protocol_tag(st);
   Sweep sweep({"neus batch-eval", st.out, st.shard, st.merge, st.table_only, false});
@@ -96,25 +85,20 @@ int run_batch_eval(BatchEval& st) {
           return SceneRun{job.name, job.field, job.train.out_dir};
         },
         [](const nlohmann::json& rec) {
-          char line[256];
-          std::snprintf(line, sizeof line, "%-14s %-16s seed %llu  PSNR %.2f  chamfer %s  %.0f ms/iter",
-                        rec["scene"].get<std::string>().c_str(), rec["config"].get<std::string>().c_str(),
-                        static_cast<unsigned long long>(rec["seed"].get<uint64_t>()), rec.value("psnr", 0.0),
-                        rec.contains("chamfer") ? std::to_string(rec["chamfer"].get<double>()).c_str() : "-",
-                        rec.value("ms_per_iter", 0.0));
-          return std::string(line);
+          const std::string chamfer = rec.contains("chamfer") ? std::to_string(rec["chamfer"].get<double>()) : "-";
+          return run_line(rec, 14, 16, "PSNR %.2f  chamfer %s  %.0f ms/iter", rec.value("psnr", 0.0), chamfer.c_str(),
+                          rec.value("ms_per_iter", 0.0));
         });
   }
   std::cout << write_scene_table(sweep.store().records(), load_paper_table("paper/table7.json"), table_spec(), tag, st.out);
-  std::printf("wrote %s/{table.md,table.json,table_*.png}\n", st.out.c_str());
-  return 0;
 }
 
 }  // namespace
 
 std::function<int()> add_neus_batch_eval(CLI::App* neus) {
-  return add_batch_eval<BatchEval>(
-      neus, "train + evaluate scenes x configs x seeds (resumable, shardable); a table in the paper's Table 7 layout",
+  return add_batch_eval(
+      neus, {{"neus_small", "neus_small_cn"}, {0, 1, 2}, "out/neus-batch", "{table.md,table.json,table_*.png}"},
+      "train + evaluate scenes x configs x seeds (resumable, shardable); a table in the paper's Table 7 layout",
       {"DTU-style scene folders (cameras_sphere.npz), or folders of them", "configs in assets/configs/neus or JSON paths",
        "folder of the results store (results.jsonl) and table; runs in OUT/runs/<protocol>/<scene>/<config>_s<seed>",
        "other results stores (e.g. other shards' results.jsonl) to include in the table"},

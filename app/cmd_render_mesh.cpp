@@ -2,9 +2,10 @@
 // all framed alike), e.g. a NeuS reconstruction above its ground truth.
 #include <cstdio>
 #include <filesystem>
-#include <regex>
+#include <tuple>
 
 #include "app/commands.h"
+#include "app/flag_checks.h"
 #include "datasets/image_io.h"
 #include "datasets/mesh_io.h"
 #include "datasets/mesh_picture.h"
@@ -31,12 +32,8 @@ Command reg([](CLI::App& app) {
   sub->add_option("--azimuth", st->azimuth, "azimuth of the first view in degrees")->capture_default_str();
   sub->add_option("--frame-by", st->frame_by, "mesh whose bounding sphere frames every row (default: the first --mesh)");
   set_action(sub, [st]() {
-    std::smatch m;
-    if (!std::regex_match(st->size, m, std::regex(R"((\d{1,4})x(\d{1,4}))")))
-      throw std::runtime_error("--size: expected WxH such as 256x256, got '" + st->size + "'");
     MeshPictureOptions o;
-    o.width = std::stoi(m[1]);
-    o.height = std::stoi(m[2]);
+    std::tie(o.width, o.height) = parse_wxh("--size", st->size, "256x256", 4);
     o.views = st->views;
     o.up = st->up;
     o.elevation_deg = st->elevation;

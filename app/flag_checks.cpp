@@ -4,6 +4,7 @@
 #include <cfloat>
 #include <cmath>
 #include <cstdlib>
+#include <regex>
 #include <sstream>
 #include <thread>
 
@@ -108,6 +109,15 @@ void require_positive_float(double v, const std::string& where) {
 
 void require_int_in(int64_t v, int64_t lo, int64_t hi, const std::string& where) {
   if (v < lo || v > hi) throw ConfigError(where + ": must be a whole number " + range_str(lo, hi) + ", got " + std::to_string(v));
+}
+
+std::pair<int, int> parse_wxh(const std::string& flag, const std::string& text, const std::string& example,
+                              int max_digits) {
+  const auto side = "(\\d{1," + std::to_string(max_digits) + "})";
+  std::smatch m;
+  if (!std::regex_match(text, m, std::regex(side + "x" + side)))
+    throw std::runtime_error(flag + ": expected WxH such as " + example + ", got '" + text + "'");
+  return {std::stoi(m[1]), std::stoi(m[2])};
 }
 
 void check_config_keys(const nlohmann::json& cfg, const std::vector<std::string>& command_keys,

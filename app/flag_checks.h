@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <limits>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace nf::app {
@@ -28,6 +29,11 @@ inline CLI::Validator nonnegative_int() { return int_in(0); }
 // --threads: 0 (LibTorch's default) up to max_threads().
 CLI::Validator thread_count();
 int64_t max_threads();  // 4x the cores, at least 64
+
+// "WxH" (each side 1 to max_digits digits) as {W, H}; otherwise throws "<flag>: expected WxH such as
+// <example>, got '<text>'".
+std::pair<int, int> parse_wxh(const std::string& flag, const std::string& text, const std::string& example,
+                              int max_digits);
 
 // The same checks for values that come from a config file: throw nf::ConfigError naming `where`.
 void require_positive_float(double v, const std::string& where);

@@ -1,5 +1,6 @@
 #include "app/scene_batch.h"
 
+#include <cstdarg>
 #include <cstdio>
 #include <iostream>
 
@@ -45,10 +46,7 @@ nlohmann::json SceneBatch::apply_run(TrainFlags& flags, const std::string& confi
 }
 
 c10::Device SceneBatch::setup_device() const {
-  TrainFlags dev;
-  dev.device = device;
-  dev.threads = threads;
-  return dev.setup();
+  return nf::app::setup_device(device, threads);
 }
 
 void run_scene_sweep(Sweep& sweep, const SceneBatch& st, const std::vector<fs::path>& scenes, const std::string& tag,
@@ -73,6 +71,21 @@ void run_scene_sweep(Sweep& sweep, const SceneBatch& st, const std::vector<fs::p
   std::snprintf(header, sizeof header, "(%zu scenes x %zu configs x %zu seeds) runs in %s/runs/%s/<scene>/<config>_s<seed> (protocol %s)",
                 scenes.size(), st.configs.size(), st.seeds.size(), st.out.c_str(), protocol_folder(tag).c_str(), tag.c_str());
   sweep.run(jobs, describe, header);
+}
+
+std::string run_line(const nlohmann::json& record, int scene_width, int config_width, const char* format, ...) {
+  char line[256];
+  const int n = std::snprintf(line, sizeof line, "%-*s %-*s seed %llu  ", scene_width,
+                              record["scene"].get<std::string>().c_str(), config_width,
+                              record["config"].get<std::string>().c_str(),
+                              static_cast<unsigned long long>(record["seed"].get<uint64_t>()));
+  if (n >= 0 && static_cast<size_t>(n) < sizeof line) {
+    va_list args;
+    va_start(args, format);
+    std::vsnprintf(line + n, sizeof line - static_cast<size_t>(n), format, args);
+    va_end(args);
+  }
+  return line;
 }
 
 nlohmann::json load_paper_table(const std::string& name) {

@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include <cstdint>
+#include <cstdio>
 #include <filesystem>
 #include <functional>
 #include <memory>
@@ -50,15 +51,48 @@ struct SceneBatch {
   static std::string run_label(const std::string& name, const std::filesystem::path& scene, uint64_t seed);
 };
 
-// Registers `batch-eval` under `parent` for Batch (a SceneBatch with `overrides`, e.g. NerfOverrides):
-// add_flags(help) with the overrides but --norm; returns the action, run(batch).
-template <class Batch>
-std::function<int()> add_batch_eval(CLI::App* parent, const std::string& description, const SceneBatch::Help& help,
-                                    int (*run)(Batch&)) {
-  auto st = std::make_shared<Batch>();
+// A task's batch: the SceneBatch flags plus the task's overrides (e.g. NerfOverrides).
+template <class Overrides>
+struct TaskBatch : SceneBatch {
+  Overrides overrides;
+};
+
+// What a task's `batch-eval` defaults to, and what a run writes into OUT (e.g. "{table.md,table.json}").
+struct BatchDefaults {
+  std::vector<std::string> configs;
+  std::vector<uint64_t> seeds;
+  std::string out, written;
+};
+
+// Registers `batch-eval` under `parent`: a TaskBatch with `defaults`, add_flags(help) with the
+// overrides but --norm. Returns the action: run(batch), then "wrote OUT/<written>".
+template <class Overrides>
+std::function<int()> add_batch_eval(CLI::App* parent, const BatchDefaults& defaults, const std::string& description,
+                                    const SceneBatch::Help& help, void (*run)(TaskBatch<Overrides>&)) {
+  auto st = std::make_shared<TaskBatch<Overrides>>();
+  st->configs = defaults.configs;
+  st->seeds = defaults.seeds;
+  st->out = defaults.out;
   auto* b = parent->add_subcommand("batch-eval", description);
   st->add_flags(b, help, [st](CLI::App* sub) { st->overrides.add_to(sub, /*with_norm=*/false); });
-  return [st, run]() { return run(*st); };
+  return [st, run, written = defaults.written]() {
+    run(*st);
+    std::printf("wrote %s/%s\n", st->out.c_str(), written.c_str());
+    return 0;
+  };
+}
+
+// One training job of Batch's sweep (a SceneBatch with `overrides`), as `<task> train --config
+// <config_path> --scene <scene> --seed <seed>` runs it: apply_run on flags (the task's TrainFlags),
+// make_job (e.g. make_nerf_job) with the overrides, labelled run_label.
+template <class Batch, class Job, class Overrides>
+Job scene_batch_job(const Batch& st, TrainFlags flags, const std::string& config_path,
+                    const std::filesystem::path& scene, uint64_t seed,
+                    Job (*make_job)(const TrainFlags&, const nlohmann::json&, const std::string&, const Overrides&)) {
+  auto cfg = st.apply_run(flags, config_path, scene, seed, st.protocol_tag(st.overrides.tag()));
+  auto job = make_job(flags, cfg, scene.string(), st.overrides);
+  job.train.label = SceneBatch::run_label(job.name, scene, seed);
+  return job;
 }
 
 // What every run's record carries besides its metrics.
@@ -77,6 +111,14 @@ using SceneRunFn =
 void run_scene_sweep(Sweep& sweep, const SceneBatch& st, const std::vector<std::filesystem::path>& scenes,
                      const std::string& tag, const SceneRunFn& run,
                      const std::function<std::string(const nlohmann::json&)>& describe);
+
+// A finished run's progress line (run_scene_sweep's describe): "<scene> <config> seed <seed>  ", the
+// scene and config names left-aligned in scene_width and config_width columns, then printf(format, ...).
+std::string run_line(const nlohmann::json& record, int scene_width, int config_width, const char* format, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 4, 5)))
+#endif
+    ;
 
 // assets/<name> (e.g. "paper/table7.json"); on failure a note on stderr and null (a table without
 // the paper's numbers).

@@ -115,7 +115,9 @@ nlohmann::json TrainFlags::apply_config(const std::function<bool(const std::stri
   return cfg;
 }
 
-c10::Device TrainFlags::setup() const {
+c10::Device TrainFlags::setup() const { return setup_device(device, threads, seed); }
+
+c10::Device setup_device(const std::string& device, int threads, uint64_t seed) {
   if (threads > 0) torch::set_num_threads(threads);
   torch::manual_seed(seed);
   if (device == "cpu") return c10::Device(c10::kCPU);

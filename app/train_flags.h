@@ -42,7 +42,7 @@ struct TrainFlags {
   nlohmann::json apply_config(CLI::App* sub);
   // The same for a caller without a command line: given(flag) says whether the flag was set.
   nlohmann::json apply_config(const std::function<bool(const std::string&)>& given);
-  // Sets torch threads, seeds; returns the device.
+  // setup_device(device, threads, seed).
   c10::Device setup() const;
   // The learning rate: --lr (or the config's / task's), else resolve_lr(method) (tasks/task_registry.h).
   TrainOptions train_options(const std::string& label) const;
@@ -54,6 +54,10 @@ struct TrainFlags {
 
 // Field config for --method/--arch (or the config's "field" object when present).
 nlohmann::json field_config_for(const TrainFlags& f, const nlohmann::json& cfg, int64_t in_dim, int64_t out_dim);
+
+// --device (cpu or cuda; one line naming the flag otherwise), --threads (> 0: torch's thread count),
+// the torch seed; returns the device.
+c10::Device setup_device(const std::string& device, int threads = 0, uint64_t seed = 0);
 
 // Writes JSON atomically (tmp + rename), pretty-printed.
 void write_json(const std::string& path, const nlohmann::json& j);
